@@ -1,0 +1,3 @@
+// Shared between HAL files only.
+#pragma once
+void cpu_init(void);

@@ -1,0 +1,426 @@
+// The MultiOS system-call table: the one definition of the user/kernel ABI.
+//
+// tools/gensyscalls.py reads this file (and the multios/ headers it includes) with cffi's C
+// parser and generates the kernel dispatch table, the libmos stubs, the MicroPython module
+// table, the Python constants and the reference page. To add a call:
+//   1. give it a number in enum mos_syscall: SYS_name = N (explicit, < 256, never reused);
+//   2. declare `long sys_name(params);` below, right after a doc comment:
+//        /** One-line description. Optional details.
+//         *  returns: what a result >= 0 means ("never" if the call does not return).
+//         *  errors: MOS_EBADF (why), MOS_EFAULT, ...      or  errors: none */
+//   3. implement `long ksys_name(params)` in the kernel; the generated prototype checks it.
+// Rules the generator enforces: at most 6 parameters, each an integer, an enum or a
+// pointer (no struct by value, no floating point); a call with a pointer lists MOS_EFAULT;
+// a `const char *` parameter is a NUL-terminated string and must be named *path, *name,
+// *pattern or *str (pass bytes as `const void *`); structs have no implicit padding.
+// Constants belong in enums (the generator exports enums to Python; it sees no #define).
+//
+// Calling convention (x86_64 `syscall`): number in rax; arguments in rdi, rsi, rdx, r10, r8,
+// r9; result in rax. The kernel preserves every other register except rcx and r11.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <multios/errno.h>
+
+// Numbers are grouped by area; the gaps leave room to grow each group.
+enum mos_syscall {
+    SYS_exit = 0,
+    SYS_getpid = 1,
+    SYS_spawn = 2,
+    SYS_wait = 3,
+    SYS_kill = 4,
+    SYS_yield = 5,
+    SYS_sleep_ns = 6,
+    SYS_proc_info = 7,
+    SYS_suspend = 8,
+    SYS_resume = 9,
+
+    SYS_clock_ns = 16,
+    SYS_wallclock = 17,
+    SYS_tsc_hz = 18,
+
+    SYS_write = 24,
+    SYS_read = 25,
+
+    SYS_mmap_anon = 32,
+    SYS_munmap = 33,
+    SYS_frames_free = 34,
+
+    SYS_endpoint_create = 40,
+    SYS_ipc_call = 41,
+    SYS_ipc_recv = 42,
+    SYS_ipc_reply = 43,
+    SYS_notify = 44,
+    SYS_notify_wait = 45,
+    SYS_queue_create = 46,
+    SYS_queue_send = 47,
+    SYS_queue_recv = 48,
+    SYS_shm_create = 49,
+    SYS_shm_map = 50,
+    SYS_sem_create = 51,
+    SYS_sem_wait = 52,
+    SYS_sem_post = 53,
+    SYS_handle_grant = 54,
+    SYS_handle_close = 55,
+
+    SYS_open = 64,
+    SYS_fread = 65,
+    SYS_close = 66,
+    SYS_stat = 67,
+    SYS_readdir = 68,
+
+    SYS_poweroff = 80,
+    SYS_reboot = 81,
+    SYS_klog_read = 82,
+};
+
+// Sizes and special values.
+enum {
+    MOS_PATH_MAX = 256,        // longest path, NUL included
+    MOS_PROC_NAME_MAX = 32,    // struct mos_proc_info.name, NUL included
+    MOS_DIRENT_NAME_MAX = 112, // struct mos_dirent.name, NUL included
+    MOS_MSG_DATA_MAX = 208,    // struct mos_msg.data
+    MOS_TIMEOUT_FOREVER = -1,  // as a uint64_t timeout_ns: wait without limit (0 polls)
+};
+
+// Handles every process starts with.
+enum mos_std_handle {
+    MOS_STDIN = 0,  // console input (COM1 and keyboard)
+    MOS_STDOUT = 1, // console output (COM1 and screen)
+    MOS_STDERR = 2, // console output, same device as MOS_STDOUT
+    MOS_COM2 = 3,   // second serial port (the MicroPython REPL line)
+};
+
+// Memory protection for mmap_anon and shm_map; OR them together.
+enum mos_prot {
+    MOS_PROT_READ = 1,
+    MOS_PROT_WRITE = 2,
+    MOS_PROT_EXEC = 4,
+};
+
+// Flags for open: the initrd is read-only, so there is only one.
+enum mos_open_flags {
+    MOS_O_RDONLY = 0,
+};
+
+// Process states reported by proc_info.
+enum mos_proc_state {
+    MOS_PROC_RUNNING = 0,   // on a CPU now
+    MOS_PROC_READY = 1,     // runnable, waiting for a CPU
+    MOS_PROC_BLOCKED = 2,   // waiting in a system call
+    MOS_PROC_SUSPENDED = 3, // stopped by suspend until resume
+    MOS_PROC_ZOMBIE = 4,    // ended, not yet collected by wait
+};
+
+// Exit status as wait and proc_info report it: the value passed to exit (0..255), or one
+// of these for a process that did not call exit.
+enum mos_exit_status {
+    MOS_STATUS_KILLED = 0x100, // ended by kill
+    MOS_STATUS_FAULT = 0x200,  // ended by a CPU exception; the low byte is the vector
+};
+
+// File types in struct mos_stat and struct mos_dirent.
+enum mos_file_type {
+    MOS_FT_FILE = 1,
+    MOS_FT_DIR = 2,
+};
+
+/** One process, as proc_info reports it for ps. */
+struct mos_proc_info {
+    int64_t pid;
+    int64_t ppid;
+    uint64_t cpu_ns;      // CPU time used so far
+    uint64_t mem_bytes;   // memory mapped by the process
+    uint64_t fault_addr;  // faulting address (CR2) when ended by a page fault, else 0
+    uint32_t state;       // enum mos_proc_state
+    int32_t priority;     // scheduler priority; higher runs first
+    int32_t exit_status;  // enum mos_exit_status encoding; valid when MOS_PROC_ZOMBIE
+    uint32_t reserved;    // zero
+    char name[MOS_PROC_NAME_MAX]; // program name, NUL-terminated
+};
+
+/** Calendar time read from the RTC (UTC). */
+struct mos_wallclock {
+    uint16_t year;  // e.g. 2025
+    uint8_t month;  // 1..12
+    uint8_t day;    // 1..31
+    uint8_t hour;   // 0..23
+    uint8_t minute; // 0..59
+    uint8_t second; // 0..59
+    uint8_t reserved; // zero
+};
+
+/** One IPC message: fixed size, copied by the kernel. */
+struct mos_msg {
+    uint32_t tag;      // meaning chosen by the protocol (for services: the operation)
+    uint32_t len;      // bytes used in data, at most MOS_MSG_DATA_MAX
+    int64_t sender;    // pid of the sender, stamped by the kernel on delivery
+    uint64_t words[4]; // small integer arguments or results
+    uint8_t data[MOS_MSG_DATA_MAX];
+};
+
+/** What stat reports about a file. */
+struct mos_stat {
+    uint64_t size;  // bytes
+    uint64_t mtime; // seconds since 1970 (UTC), 0 if unknown
+    uint32_t type;  // enum mos_file_type
+    uint32_t mode;  // permission bits as stored in the initrd
+};
+
+/** One directory entry, as readdir reports it. */
+struct mos_dirent {
+    uint64_t size; // bytes
+    uint32_t type; // enum mos_file_type
+    uint32_t name_len; // bytes in name, NUL not counted
+    char name[MOS_DIRENT_NAME_MAX]; // NUL-terminated
+};
+
+// Processes.
+
+/** Ends the calling process with a status its parent collects with wait.
+ *  The status is truncated to 0..255.
+ *  returns: never
+ *  errors: none */
+long sys_exit(int status);
+
+/** Returns the caller's process id.
+ *  returns: the pid (>= 1).
+ *  errors: none */
+long sys_getpid(void);
+
+/** Starts a program from the initrd as a child of the caller.
+ *  argv and envp are NULL-terminated arrays of strings; argv[0] is the program name.
+ *  returns: the child's pid.
+ *  errors: MOS_ENOENT (no file at path), MOS_ENOEXEC (not a valid x86_64 ELF),
+ *          MOS_E2BIG (argv and envp exceed a page), MOS_ENAMETOOLONG, MOS_ENOMEM,
+ *          MOS_EAGAIN (process table full), MOS_EFAULT */
+long sys_spawn(const char *path, const char *const *argv, const char *const *envp);
+
+/** Waits for a child to end and collects it.
+ *  pid -1 waits for any child. status may be NULL.
+ *  returns: the pid of the collected child; *status receives its exit status (the
+ *  mos_exit_status encoding).
+ *  errors: MOS_ECHILD (no such child, or no children at all), MOS_EFAULT */
+long sys_wait(long pid, int *status);
+
+/** Ends a process; its parent sees MOS_STATUS_KILLED.
+ *  returns: 0.
+ *  errors: MOS_ESRCH (no such process), MOS_EPERM (the kernel's own or the init process) */
+long sys_kill(long pid);
+
+/** Gives up the rest of the caller's time slice.
+ *  returns: 0.
+ *  errors: none */
+long sys_yield(void);
+
+/** Sleeps for at least ns nanoseconds of monotonic time.
+ *  returns: 0.
+ *  errors: MOS_EINTR (suspended or killed while sleeping) */
+long sys_sleep_ns(uint64_t ns);
+
+/** Describes the process in slot index of the process table, for ps.
+ *  Iterate index from 0 until MOS_ESRCH; empty slots are skipped, not reported.
+ *  returns: 0.
+ *  errors: MOS_ESRCH (index is past the last process), MOS_EINVAL (index < 0), MOS_EFAULT */
+long sys_proc_info(long index, struct mos_proc_info *out);
+
+/** Stops a process from running until resume; blocked calls return MOS_EINTR.
+ *  returns: 0.
+ *  errors: MOS_ESRCH, MOS_EPERM (the kernel's own or the init process),
+ *          MOS_EINVAL (pid is the caller) */
+long sys_suspend(long pid);
+
+/** Lets a suspended process run again.
+ *  returns: 0.
+ *  errors: MOS_ESRCH, MOS_EINVAL (the process is not suspended) */
+long sys_resume(long pid);
+
+// Time.
+
+/** Reads the monotonic clock: nanoseconds since boot.
+ *  returns: the time in ns.
+ *  errors: none */
+long sys_clock_ns(void);
+
+/** Reads the calendar time from the RTC.
+ *  returns: 0.
+ *  errors: MOS_EIO (the RTC did not answer), MOS_EFAULT */
+long sys_wallclock(struct mos_wallclock *out);
+
+/** Reports the TSC frequency the kernel calibrated at boot.
+ *  returns: ticks per second.
+ *  errors: none */
+long sys_tsc_hz(void);
+
+// Console.
+
+/** Writes bytes to a console handle (MOS_STDOUT, MOS_STDERR, MOS_COM2).
+ *  returns: the number of bytes written (all of them unless an error cut it short).
+ *  errors: MOS_EBADF (not a console handle), MOS_EFAULT */
+long sys_write(int handle, const void *buf, size_t len);
+
+/** Reads bytes from a console handle (MOS_STDIN, MOS_COM2), waiting for at least one.
+ *  returns: the number of bytes read (>= 1, or 0 when len is 0).
+ *  errors: MOS_EBADF (not a console handle), MOS_EINTR, MOS_EFAULT */
+long sys_read(int handle, void *buf, size_t len);
+
+// Memory.
+
+/** Maps len bytes of zeroed memory (rounded up to pages) at an address the kernel picks.
+ *  returns: the address.
+ *  errors: MOS_EINVAL (len is 0 or prot has unknown bits), MOS_ENOMEM */
+long sys_mmap_anon(size_t len, int prot);
+
+/** Unmaps pages mapped by mmap_anon or shm_map.
+ *  returns: 0.
+ *  errors: MOS_EINVAL (addr or len not page-aligned, or not a mapping of the caller),
+ *          MOS_EFAULT */
+long sys_munmap(void *addr, size_t len);
+
+/** Counts the free physical 4 KiB frames.
+ *  returns: the number of free frames.
+ *  errors: none */
+long sys_frames_free(void);
+
+// IPC.
+
+/** Creates an IPC endpoint; the caller holds the only handle and is its server.
+ *  returns: the handle.
+ *  errors: MOS_EMFILE, MOS_ENOMEM */
+long sys_endpoint_create(void);
+
+/** Sends req to the server of endpoint h and waits for its reply.
+ *  returns: 0; *reply holds the server's answer.
+ *  errors: MOS_EBADF (h is not an endpoint), MOS_EINVAL (req->len > MOS_MSG_DATA_MAX),
+ *          MOS_EPIPE (the server died or closed the endpoint, before or during the call),
+ *          MOS_ECONNREFUSED (no server receives on the endpoint), MOS_EINTR, MOS_EFAULT */
+long sys_ipc_call(int h, const struct mos_msg *req, struct mos_msg *reply);
+
+/** Waits for a call on endpoint h; msg->sender identifies the caller.
+ *  returns: a reply token for ipc_reply (> 0).
+ *  errors: MOS_EBADF (h is not an endpoint), MOS_EPERM (the caller is not the endpoint's
+ *          server), MOS_EINTR, MOS_EFAULT */
+long sys_ipc_recv(int h, struct mos_msg *msg);
+
+/** Answers the call identified by token and wakes its caller.
+ *  returns: 0.
+ *  errors: MOS_EINVAL (unknown token, or already answered; also reply->len too long),
+ *          MOS_ESRCH (the caller has died; the reply is dropped), MOS_EFAULT */
+long sys_ipc_reply(long token, const struct mos_msg *reply);
+
+/** ORs bits into the notification word of endpoint h and wakes its waiter.
+ *  returns: 0.
+ *  errors: MOS_EBADF */
+long sys_notify(int h, uint64_t bits);
+
+/** Waits until the notification word of endpoint h is non-zero, then takes and clears it.
+ *  timeout_ns 0 polls; MOS_TIMEOUT_FOREVER waits without limit.
+ *  returns: 0; *bits holds the bits taken.
+ *  errors: MOS_EBADF, MOS_ETIMEDOUT, MOS_EAGAIN (nothing pending and timeout_ns is 0),
+ *          MOS_EINTR, MOS_EFAULT */
+long sys_notify_wait(int h, uint64_t *bits, uint64_t timeout_ns);
+
+/** Creates a message queue holding up to depth messages.
+ *  returns: the handle.
+ *  errors: MOS_EINVAL (depth is 0 or too large), MOS_EMFILE, MOS_ENOMEM */
+long sys_queue_create(uint32_t depth);
+
+/** Appends a copy of m to queue h, waiting while it is full.
+ *  returns: 0.
+ *  errors: MOS_EBADF, MOS_EINVAL (m->len too long), MOS_EAGAIN (full and timeout_ns is 0),
+ *          MOS_ETIMEDOUT, MOS_EPIPE (no receiver holds the queue any more), MOS_EINTR,
+ *          MOS_EFAULT */
+long sys_queue_send(int h, const struct mos_msg *m, uint64_t timeout_ns);
+
+/** Takes the oldest message from queue h, waiting while it is empty.
+ *  returns: 0.
+ *  errors: MOS_EBADF, MOS_EAGAIN (empty and timeout_ns is 0), MOS_ETIMEDOUT, MOS_EINTR,
+ *          MOS_EFAULT */
+long sys_queue_recv(int h, struct mos_msg *m, uint64_t timeout_ns);
+
+/** Creates a shared memory object of len bytes (rounded up to pages), zeroed.
+ *  returns: the handle.
+ *  errors: MOS_EINVAL (len is 0), MOS_ENOMEM, MOS_EMFILE */
+long sys_shm_create(size_t len);
+
+/** Maps shared memory object h into the caller.
+ *  returns: the address.
+ *  errors: MOS_EBADF, MOS_EINVAL (prot has unknown bits), MOS_ENOMEM */
+long sys_shm_map(int h, int prot);
+
+/** Creates a counting semaphore.
+ *  returns: the handle.
+ *  errors: MOS_EMFILE, MOS_ENOMEM */
+long sys_sem_create(uint32_t initial);
+
+/** Decrements semaphore h, waiting while it is 0.
+ *  returns: 0.
+ *  errors: MOS_EBADF, MOS_EAGAIN (it is 0 and timeout_ns is 0), MOS_ETIMEDOUT, MOS_EINTR */
+long sys_sem_wait(int h, uint64_t timeout_ns);
+
+/** Increments semaphore h, waking one waiter.
+ *  returns: 0.
+ *  errors: MOS_EBADF, MOS_EOVERFLOW (the count is at its maximum) */
+long sys_sem_post(int h);
+
+/** Gives process pid a handle to the same object as the caller's handle h.
+ *  returns: the handle number in the target process.
+ *  errors: MOS_EBADF, MOS_ESRCH, MOS_EMFILE (the target's handle table is full),
+ *          MOS_EPERM */
+long sys_handle_grant(int h, long pid);
+
+/** Closes handle h of any kind.
+ *  returns: 0.
+ *  errors: MOS_EBADF */
+long sys_handle_close(int h);
+
+// Files (the read-only initrd).
+
+/** Opens a file for reading.
+ *  returns: the handle.
+ *  errors: MOS_ENOENT, MOS_ENOTDIR (a path component is not a directory),
+ *          MOS_EISDIR (path is a directory), MOS_ENAMETOOLONG, MOS_EINVAL (unknown flags),
+ *          MOS_EMFILE, MOS_EFAULT */
+long sys_open(const char *path, int flags);
+
+/** Reads from an open file at its current position and advances it.
+ *  returns: the number of bytes read; 0 at end of file.
+ *  errors: MOS_EBADF (h is not a file), MOS_EFAULT */
+long sys_fread(int h, void *buf, size_t len);
+
+/** Closes a file handle.
+ *  returns: 0.
+ *  errors: MOS_EBADF (h is not a file) */
+long sys_close(int h);
+
+/** Describes the file or directory at path.
+ *  returns: 0.
+ *  errors: MOS_ENOENT, MOS_ENOTDIR, MOS_ENAMETOOLONG, MOS_EFAULT */
+long sys_stat(const char *path, struct mos_stat *st);
+
+/** Reports entry number index of the directory at path.
+ *  returns: 1 when *out holds the entry, 0 when index is past the last entry.
+ *  errors: MOS_ENOENT, MOS_ENOTDIR, MOS_ENAMETOOLONG, MOS_EINVAL (index < 0), MOS_EFAULT */
+long sys_readdir(const char *path, long index, struct mos_dirent *out);
+
+// System.
+
+/** Turns the machine off (ACPI); under a test harness with isa-debug-exit, QEMU exits
+ *  with code.
+ *  returns: nothing on success: the machine is off.
+ *  errors: MOS_EPERM (the caller may not power off) */
+long sys_poweroff(int code);
+
+/** Resets the machine.
+ *  returns: nothing on success: the machine restarts.
+ *  errors: MOS_EPERM (the caller may not reboot) */
+long sys_reboot(void);
+
+/** Copies kernel log bytes starting at *cursor (a byte offset since boot) and advances it.
+ *  If the log ring has overwritten bytes at *cursor, copying starts at the oldest byte
+ *  kept, so the jump in *cursor shows how much was lost. Start with *cursor = 0.
+ *  returns: the number of bytes copied; 0 when nothing is new.
+ *  errors: MOS_EFAULT */
+long sys_klog_read(uint64_t *cursor, void *buf, size_t len);

@@ -1,0 +1,2 @@
+#pragma once
+#define MULTIOS_VERSION "0.1.0"
