@@ -4,10 +4,11 @@
 # keeps to the subset both share: no datetime, no re, no typing.  The scanner
 # works on UTF-8 bytes because indexing a non-ASCII str is O(n) on MicroPython.
 #
-#   loads(text, filename)            -> dict
-#   loads_bytes(data, filename)      -> dict (strict UTF-8)
-#   loads_with_lines(text, filename) -> (dict, {key path tuple: line})
+#   loads(text, filename)             -> dict
+#   loads_with_lines(text, filename)  -> (dict, {key path tuple: line})
+#   loads_bytes(data, filename, with_lines=False)  strict UTF-8, same results
 #
+# Errors raise TomlError (a ValueError) carrying filename, line, col, reason.
 # Key paths in the line map use an int index for array elements, so the
 # second [[service.ports]] table is ("service", "ports", 1).
 
@@ -19,7 +20,11 @@ _QUOTE = 34  # "
 _HASH = 35
 _APOS = 39  # '
 _COMMA = 44
+_DASH = 45
 _DOT = 46
+_ZERO = 48
+_NINE = 57
+_COLON = 58
 _EQUALS = 61
 _LBRACKET = 91
 _BACKSLASH = 92
@@ -27,8 +32,9 @@ _RBRACKET = 93
 _LBRACE = 123
 _RBRACE = 125
 
-# Arrays and inline tables are parsed recursively, one frame per level.
-MAX_NESTING = 32
+# Arrays and inline tables are parsed recursively, up to two frames per level;
+# this keeps the guest's C stack use bounded.
+MAX_NESTING = 24
 
 _DIGITS = "0123456789"
 _HEXDIGITS = "0123456789abcdefABCDEF"
@@ -663,6 +669,8 @@ class _Parser:
         if pos < n and src[pos] == _RBRACE:
             return pos + 1, result
         while True:
+            if pos >= n or src[pos] == _LF or src[pos] == _CR:
+                raise self.error(pos, "inline table must be closed with '}' on the same line")
             kpos = pos
             pos, names = self.key(pos)
             if pos >= n or src[pos] != _EQUALS:
@@ -710,9 +718,9 @@ class _Parser:
         if pos == start:
             raise self.error(pos, "expected a value")
         # A date and a time may be separated by one space.
-        if (pos - start == 10 and src[start + 4] == 45 and pos + 3 < n
-                and src[pos] == _SPACE and 48 <= src[pos + 1] <= 57
-                and 48 <= src[pos + 2] <= 57 and src[pos + 3] == 58):
+        if (pos - start == 10 and src[start + 4] == _DASH and pos + 3 < n
+                and src[pos] == _SPACE and _ZERO <= src[pos + 1] <= _NINE
+                and _ZERO <= src[pos + 2] <= _NINE and src[pos + 3] == _COLON):
             pos += 1
             while pos < n and not _TOKEN_END[src[pos]]:
                 pos += 1
@@ -885,7 +893,13 @@ class _Parser:
 
 
 def _dotted(path):
-    return ".".join([str(p) for p in path])
+    parts = []
+    for p in path:
+        if type(p) is int:
+            parts.append("[%d]" % p)
+        else:
+            parts.append("." + p if parts else p)
+    return "".join(parts)
 
 
 def _parse(src, filename, start):
@@ -895,6 +909,8 @@ def _parse(src, filename, start):
 
 
 def _encode(text, filename):
+    if not isinstance(text, str):
+        raise TypeError("loads() takes str; use loads_bytes() for bytes")
     try:
         src = text.encode("utf-8")
     except UnicodeError:
@@ -985,6 +1001,7 @@ def _validate_utf8(data, filename):
 
 
 def loads_bytes(data, filename="<bytes>", with_lines=False):
+    # Strict UTF-8; a bad byte is reported as a TomlError at its line and column.
     data = bytes(data)
     _validate_utf8(data, filename)
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
