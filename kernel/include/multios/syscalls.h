@@ -275,9 +275,8 @@ long sys_mmap_anon(size_t len, int prot);
 
 /** Unmaps pages mapped by mmap_anon or shm_map.
  *  returns: 0.
- *  errors: MOS_EINVAL (addr or len not page-aligned, or not a mapping of the caller),
- *          MOS_EFAULT */
-long sys_munmap(void *addr, size_t len);
+ *  errors: MOS_EINVAL (addr or len not page-aligned, or not a mapping of the caller) */
+long sys_munmap(uintptr_t addr, size_t len);
 
 /** Counts the free physical 4 KiB frames.
  *  returns: the number of free frames.
