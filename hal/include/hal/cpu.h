@@ -2,6 +2,8 @@
 #pragma once
 #include <stdint.h>
 
+uint64_t hal_rdtsc(void); // the timestamp counter; hal/time.h turns it into time
+
 #define HAL_PHYS_WINDOW 0xffff800000000000ull
 
 // A kernel pointer to physical memory through the physical-memory window.
@@ -9,7 +11,5 @@ static inline void *hal_phys_to_virt(uint64_t phys) { return (void *)(phys + HAL
 
 // Stop this CPU for good, interrupts off.
 _Noreturn void hal_halt_forever(void);
-// The timestamp counter (not yet calibrated).
-uint64_t hal_rdtsc(void);
 // Spin-wait hint.
 void hal_cpu_relax(void);

@@ -1,0 +1,30 @@
+// Processes: an address space, threads, a handle table, a parent, an exit status.
+#pragma once
+#include <kernel/kobj.h>
+#include <kernel/list.h>
+#include <kernel/sched.h>
+#include <stdint.h>
+
+struct vm_space;
+
+struct process {
+    long pid;
+    long ppid;
+    char name[32];
+    struct vm_space *vm;
+    struct kobj *handles[HANDLES_MAX];
+    struct list_head threads;
+    struct list_head link;      // all processes
+    int state;                  // enum mos_proc_state
+    int exit_status;            // valid once the process is a zombie
+    int fault;                  // enum mos_exit_status reason when killed by a fault (0 if none)
+    uint64_t fault_addr;        // rip or cr2 of the fault
+    bool killed;                // kill requested: threads exit at their next kernel exit
+    enum prio_band prio;
+    struct wait_queue child_exit; // the parent waits here for children
+    uint64_t cpu_ns;            // summed over its threads, including dead ones
+};
+
+struct process *proc_find(long pid);
+// Hooks run when a process dies, before its handles are closed (IPC wakes its callers here).
+void ipc_process_exit(struct process *p);
