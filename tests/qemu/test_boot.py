@@ -13,8 +13,9 @@ BANNER = rb"MultiOS \d+\.\d+\.\d+ x86_64"
 FIRMWARE_MODES = ["bios-cd", "bios-disk", "uefi-cd", "uefi-disk"]
 
 
-def test_direct_boot_reaches_banner_and_logs_boot_info():
-    with Machine("direct-boot", cmdline="mos.exit=ready") as m:
+@pytest.mark.parametrize("mode", ["direct", "microvm"])
+def test_direct_boot_reaches_banner_and_logs_boot_info(mode):
+    with Machine("direct-boot-" + mode, mode=mode, cmdline="mos.exit=ready") as m:
         m.wait_for(BANNER, timeout=20)
         m.wait_for(rb"boot: pvh via qemu-pvh, BIOS firmware")
         m.wait_for(rb"memory: \d+ regions, \d+ KiB usable")
