@@ -83,6 +83,8 @@ static void load_idt(void) {
     __asm__ volatile("lidt %0" : : "m"(p));
 }
 
+void cpu_set_rsp0(uint64_t top) { tss.rsp[0] = top; }
+
 void cpu_init(void) {
     tss.ist[0] = (uint64_t)(double_fault_stack + sizeof double_fault_stack);
     tss.iomap_base = sizeof tss;

@@ -1,6 +1,7 @@
 // Text on the screen. Two back ends behind one cursor: the VGA text buffer (BIOS boots and
 // QEMU's direct boot) and a linear framebuffer drawn with the console font (UEFI boots).
 #include <hal/cpu.h>
+#include <hal/mmu.h>
 #include <hal/screen.h>
 #include <stdint.h>
 #include "font.h"
@@ -101,9 +102,10 @@ static void put(char c) {
 void hal_screen_init(const struct boot_info *info) {
     fbi = info->fb;
     mode = fbi.type;
-    if (mode == BOOT_FB_RGB && (fbi.bpp == 32 || fbi.bpp == 24 || fbi.bpp == 16) && fbi.addr < (1ull << 32)) {
-        // FIXME: a framebuffer above 4 GiB needs its own mapping; the boot tables stop there.
-        fb = hal_phys_to_virt(fbi.addr);
+    // Device mappings made now are carried into the final page tables by hal_mmu_init; before
+    // those, only the first 4 GiB can be reached (a framebuffer above gives no screen).
+    if (mode == BOOT_FB_RGB && (fbi.bpp == 32 || fbi.bpp == 24 || fbi.bpp == 16) &&
+        (fb = hal_mmu_map_device(fbi.addr, (uint64_t)fbi.pitch * fbi.height))) {
         cols = fbi.width / font_width;
         rows = fbi.height / font_height;
         fg = pack_rgb(0xcc, 0xcc, 0xcc);
@@ -114,11 +116,13 @@ void hal_screen_init(const struct boot_info *info) {
     } else if (mode == BOOT_FB_EGA_TEXT || (mode == BOOT_FB_NONE && !info->uefi)) {
         // Without a framebuffer tag a BIOS machine is still in the text mode the firmware set.
         mode = BOOT_FB_EGA_TEXT;
-        vga = hal_phys_to_virt(fbi.addr ? fbi.addr : 0xb8000);
+        vga = hal_mmu_map_device(fbi.addr ? fbi.addr : 0xb8000, VGA_COLS * VGA_ROWS * 2);
         cols = VGA_COLS;
         rows = VGA_ROWS;
-        for (uint32_t i = 0; i < cols * rows; i++)
+        for (uint32_t i = 0; vga && i < cols * rows; i++)
             vga[i] = VGA_ATTR << 8 | ' ';
+        if (!vga)
+            mode = BOOT_FB_NONE;
     } else {
         mode = BOOT_FB_NONE;
     }

@@ -51,3 +51,9 @@ int hal_serial_getc(enum hal_serial_port port) {
         return -1;
     return inb(base + RBR);
 }
+
+unsigned hal_serial_enable_rx_irq(enum hal_serial_port port) {
+    if (ready[port])
+        outb(base_of[port] + IER, 0x01); // received data available
+    return port == HAL_COM1 ? 4 : 3;
+}

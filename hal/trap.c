@@ -1,6 +1,7 @@
 #include <hal/cpu.h>
 #include <hal/trap.h>
 #include <stddef.h>
+#include "intr.h"
 
 static hal_trap_handler_t handler;
 
@@ -20,6 +21,15 @@ uint64_t hal_read_cr2(void) {
 }
 
 void hal_trap(struct hal_trapframe *tf) {
+    // User code may set AC; with SMAP on, a kernel handler running with AC set could touch
+    // user memory unchecked. The interrupt gate does not clear it, so clear it here.
+    if ((tf->cs & 3) == 3)
+        __asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "memory", "cc");
+    // Interrupts go to the HAL's dispatch (and from there the exit hook); exceptions to the kernel.
+    if (tf->vector >= 32 && tf->vector < 256) {
+        irq_dispatch(tf);
+        return;
+    }
     if (handler)
         handler(tf);
     else
@@ -43,6 +53,12 @@ int hal_trap_provoke(const char *kind) {
         __asm__ volatile("xorl %%ecx, %%ecx; movl $1, %%eax; cltd; idivl %%ecx" : : : "eax", "ecx", "edx");
     else if (streq(kind, "bp"))
         __asm__ volatile("int3");
+    else if (streq(kind, "int27"))
+        __asm__ volatile("int $0x27");
+    else if (streq(kind, "int99"))
+        __asm__ volatile("int $0x99");
+    else if (streq(kind, "intff"))
+        __asm__ volatile("int $0xff");
     else
         return -1;
     return 0;

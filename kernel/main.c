@@ -1,21 +1,19 @@
 #include <hal/hal.h>
+#include <hal/irq.h>
+#include <hal/time.h>
 #include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/init.h>
+#include <kernel/initrd.h>
+#include <kernel/proc.h>
+#include <kernel/thread.h>
+#include <kernel/trap.h>
 #include <kernel/klog.h>
+#include <kernel/ktest.h>
+#include <kernel/mm.h>
 #include <kernel/string.h>
 #include <multios/qemu_exit.h>
 #include <multios/version.h>
-
-static void on_trap(struct hal_trapframe *tf) {
-    panic("%s (vector %lu) error=%#lx rip=%#lx cr2=%#lx\n"
-          "  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n"
-          "  rsi=%016lx rdi=%016lx rbp=%016lx rsp=%016lx\n"
-          "  r8 =%016lx r9 =%016lx r10=%016lx r11=%016lx\n"
-          "  r12=%016lx r13=%016lx r14=%016lx r15=%016lx\n"
-          "  cs=%#lx ss=%#lx rflags=%#lx",
-          hal_trap_name(tf->vector), tf->vector, tf->error, tf->rip, hal_read_cr2(), tf->rax, tf->rbx, tf->rcx,
-          tf->rdx, tf->rsi, tf->rdi, tf->rbp, tf->rsp, tf->r8, tf->r9, tf->r10, tf->r11, tf->r12, tf->r13, tf->r14,
-          tf->r15, tf->cs, tf->ss, tf->rflags);
-}
 
 static const char *mem_type_name(uint32_t type) {
     switch (type) {
@@ -68,11 +66,36 @@ static void log_boot_info(const struct boot_info *info) {
     }
 }
 
+static void log_time(void) {
+    struct hal_wallclock w;
+    if (hal_rtc_read(&w) == 0)
+        klog("time: %s; rtc %04d-%02d-%02d %02d:%02d:%02d\n", hal_time_source(), w.year, w.month, w.day, w.hour,
+             w.minute, w.second);
+    else
+        klog("time: %s; rtc not answering\n", hal_time_source());
+}
+
 void kmain(const struct boot_info *info) {
     klog("MultiOS " MULTIOS_VERSION " x86_64 (built " __DATE__ " " __TIME__ ")\n");
     cmdline_init(info->cmdline);
-    hal_trap_set_handler(on_trap);
+    trap_init();
     log_boot_info(info);
+    pmm_init(info);
+    vm_init();
+    kheap_init();
+    // Interrupts and time come after the memory init: their MMIO mappings need the final tables.
+    hal_irq_init(info);
+    klog("irq: %s\n", hal_irq_controller());
+    hal_time_init();
+    log_time();
+    if (info->module_count > 0) {
+        const struct boot_module *m = &info->modules[0];
+        initrd_init(hal_phys_to_virt(m->start), m->end - m->start);
+    }
+    klog("initrd: %d files\n", initrd_count());
+    proc_init();
+    sched_init();
+    console_init();
 
     char arg[32];
     if (cmdline_get("mos.fault", arg, sizeof arg)) {
@@ -82,8 +105,11 @@ void kmain(const struct boot_info *info) {
             hal_debug_exit(MOS_QEMU_EXIT_BAD_ARG);
         }
     }
+    if (cmdline_get("mos.ktest", arg, sizeof arg))
+        ktest_run(arg);
     klog("kernel: boot complete\n");
     if (cmdline_get("mos.exit", arg, sizeof arg) && strcmp(arg, "ready") == 0)
         hal_debug_exit(MOS_QEMU_EXIT_READY);
-    hal_halt_forever();
+    init_start();
+    sched_start();
 }

@@ -49,6 +49,164 @@ static void number(fmt_sink_t sink, void *ctx, uint64_t v, int neg, unsigned bas
     emit(sink, ctx, buf + i, (int)sizeof buf - i, sp, count);
 }
 
+#ifdef FMT_FLOAT
+// %f %e %g for user space (libmos builds this file with FMT_FLOAT; the kernel has no FPU
+// state to spare). Exact for up to 17 significant digits, which is what a double holds.
+static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+                               1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+
+// v >= 0 as digits * 10^exp with digits holding `prec + 1` significant digits, rounded.
+static uint64_t sig_digits(double v, int prec, int *exp) {
+    int e = 0;
+    if (v != 0) {
+        while (v >= 1e16)
+            v /= 10, e++;
+        while (v < 1e15)
+            v *= 10, e--;
+    }
+    // Now v has 16 digits before the point: v * 10^e is the value, 1e15 <= v < 1e16.
+    uint64_t d = (uint64_t)v;
+    int have = 16;
+    if (have > prec + 1) {
+        // One rounding step: rounding digit by digit would round 0.1449 up to 0.15.
+        uint64_t div = (uint64_t)pow10[have - prec - 1];
+        d = d / div + (d % div >= div / 2);
+        e += have - prec - 1;
+        have = prec + 1;
+    }
+    if (d >= (uint64_t)pow10[have])
+        d /= 10, e++;
+    while (have < prec + 1)
+        d *= 10, have++, e--;
+    *exp = e + prec; // the decimal exponent of the leading digit
+    return d;
+}
+
+static int put_digits(char *out, uint64_t d, int n) {
+    for (int i = n - 1; i >= 0; i--, d /= 10)
+        out[i] = (char)('0' + d % 10);
+    return n;
+}
+
+static int format_e(char *out, double v, int prec, int upper, int alt) {
+    int exp, n = 0;
+    if (prec > 16)
+        prec = 16;
+    char digits[20];
+    put_digits(digits, sig_digits(v, prec, &exp), prec + 1);
+    if (v == 0)
+        exp = 0;
+    out[n++] = digits[0];
+    if (prec || alt)
+        out[n++] = '.';
+    for (int i = 1; i <= prec; i++)
+        out[n++] = digits[i];
+    out[n++] = upper ? 'E' : 'e';
+    out[n++] = exp < 0 ? '-' : '+';
+    if (exp < 0)
+        exp = -exp;
+    n += put_digits(out + n, (uint64_t)exp, exp >= 100 ? 3 : 2);
+    return n;
+}
+
+static int format_f(char *out, double v, int prec, int alt) {
+    int n = 0;
+    if (prec > 17)
+        prec = 17;
+    if (v < 9e18 / pow10[prec]) {
+        uint64_t m = (uint64_t)(v * pow10[prec] + 0.5), p = (uint64_t)pow10[prec];
+        uint64_t ip = m / p;
+        char tmp[24];
+        int k = 0;
+        do
+            tmp[k++] = (char)('0' + ip % 10);
+        while (ip /= 10);
+        while (k)
+            out[n++] = tmp[--k];
+        if (prec || alt)
+            out[n++] = '.';
+        n += put_digits(out + n, m % p, prec);
+        return n;
+    }
+    // Too big for 64 bits: 17 significant digits, then zeros up to the point.
+    int exp;
+    char digits[20];
+    put_digits(digits, sig_digits(v, 16, &exp), 17);
+    for (int i = 0; i <= exp && n < 330; i++)
+        out[n++] = i < 17 ? digits[i] : '0';
+    if (prec || alt)
+        out[n++] = '.';
+    for (int i = 0; i < prec; i++)
+        out[n++] = '0';
+    return n;
+}
+
+static void floating(fmt_sink_t sink, void *ctx, double v, char conv, struct spec sp, int *count) {
+    char buf[360];
+    int n = 0, neg = __builtin_signbit(v) != 0, upper = conv == 'F' || conv == 'E' || conv == 'G';
+    int prec = sp.precision < 0 ? 6 : sp.precision;
+    if (neg)
+        v = -v;
+    if (v != v || v > 1.7976931348623157e308) {
+        const char *s = v != v ? (upper ? "NAN" : "nan") : (upper ? "INF" : "inf");
+        sp.zero = 0;
+        if (neg)
+            buf[n++] = '-';
+        for (; *s; s++)
+            buf[n++] = *s;
+        emit(sink, ctx, buf, n, sp, count);
+        return;
+    }
+    if (neg && !sp.zero)
+        buf[n++] = '-';
+    if (conv == 'f' || conv == 'F') {
+        n += format_f(buf + n, v, prec, sp.alt);
+    } else if (conv == 'e' || conv == 'E') {
+        n += format_e(buf + n, v, prec, upper, sp.alt);
+    } else {
+        // %g: %e when the exponent is < -4 or >= the precision, else %f; no trailing zeros.
+        int exp;
+        if (prec == 0)
+            prec = 1;
+        sig_digits(v, prec > 17 ? 16 : prec - 1, &exp);
+        if (v == 0)
+            exp = 0;
+        int start = n;
+        if (exp < -4 || exp >= prec)
+            n += format_e(buf + n, v, prec - 1, upper, sp.alt);
+        else
+            n += format_f(buf + n, v, prec - 1 - exp, sp.alt);
+        if (!sp.alt) {
+            int epos = n;
+            for (int i = start; i < n; i++)
+                if (buf[i] == 'e' || buf[i] == 'E')
+                    epos = i;
+            int dot = -1;
+            for (int i = start; i < epos; i++)
+                if (buf[i] == '.')
+                    dot = i;
+            if (dot >= 0) {
+                int end = epos;
+                while (end > dot + 1 && buf[end - 1] == '0')
+                    end--;
+                if (end == dot + 1)
+                    end = dot;
+                for (int i = epos; i < n; i++)
+                    buf[end + i - epos] = buf[i];
+                n -= epos - end;
+            }
+        }
+    }
+    if (neg && sp.zero) {
+        // The sign goes before the zero padding.
+        sink(ctx, "-", 1);
+        (*count)++;
+        sp.width--;
+    }
+    emit(sink, ctx, buf, n, sp, count);
+}
+#endif
+
 int fmt_vformat(fmt_sink_t sink, void *ctx, const char *fmt, va_list ap) {
     int count = 0;
     for (const char *p = fmt; *p; p++) {
@@ -138,6 +296,16 @@ int fmt_vformat(fmt_sink_t sink, void *ctx, const char *fmt, va_list ap) {
             emit(sink, ctx, &c, 1, sp, &count);
             break;
         }
+#ifdef FMT_FLOAT
+        case 'f':
+        case 'F':
+        case 'e':
+        case 'E':
+        case 'g':
+        case 'G':
+            floating(sink, ctx, va_arg(ap, double), *p, sp, &count);
+            break;
+#endif
         case '%':
             sink(ctx, "%", 1);
             count++;

@@ -17,9 +17,14 @@ void hal_irq_mask(unsigned irq, bool masked);
 void hal_irq_enable(void);
 void hal_irq_disable(void);
 unsigned long hal_irq_save(void);         // disables, returns the previous state
-void hal_irq_restore(unsigned long flags);
-// Called after every interrupt (not exception) handler, on the interrupted thread's kernel
-// stack, with the frame that will be resumed: the scheduler preempts here.
+void hal_irq_restore(unsigned long flags);  // back to that state (on or off)
+// With interrupts off: enable them and halt until one has been handled, then disable them
+// again (sti; hlt; cli: a wake-up arriving between a check and the halt is not lost).
+void hal_irq_wait(void);
+// Called after every interrupt (not exception) handler, after the EOI, interrupts still off,
+// on the interrupted thread's kernel stack, with the frame that will be resumed: the
+// scheduler preempts here. Not called when the interrupted code had interrupts off (only a
+// software int can do that), so nothing preempts an irq_save section.
 void hal_irq_set_exit_hook(void (*hook)(struct hal_trapframe *tf));
 
 struct hal_irq_stats {
@@ -28,5 +33,6 @@ struct hal_irq_stats {
     uint64_t unexpected;  // vectors with no handler: counted, never fatal
 };
 const struct hal_irq_stats *hal_irq_stats(void);
-// "apic" or "pic", and the number of IOAPIC inputs (0 under the PIC).
+// One line starting with "apic" or "pic": "apic, 1 ioapic (24 inputs), 5 overrides",
+// "pic (no ACPI)".
 const char *hal_irq_controller(void);

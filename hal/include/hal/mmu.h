@@ -26,8 +26,12 @@ int hal_mmu_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags); // 0, 
 uint64_t hal_mmu_unmap(uint64_t root, uint64_t va);
 bool hal_mmu_query(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags);
 void hal_mmu_activate(uint64_t root);
-// Map LEN bytes of device memory at physical PA uncached into the kernel; its virtual address.
+// Map LEN bytes of device memory at physical PA uncached into the kernel; its virtual address
+// (always hal_phys_to_virt(pa)), or NULL (above 4 GiB before hal_mmu_init, or a bad range).
+// Callable before hal_mmu_init: the range is then carried over into the final tables.
 void *hal_mmu_map_device(uint64_t pa, uint64_t len);
+// The kernel image's physical extent [start, end), boot code to the end of .bss.
+void hal_mmu_kernel_image(uint64_t *start, uint64_t *end);
 
 // Copy between kernel and user memory. Return 0, or -1 when a fault hit a user address (the
 // page fault handler sees the faulting RIP inside these and resumes at their fix-up).

@@ -9,3 +9,6 @@ int hal_serial_init(enum hal_serial_port port);
 void hal_serial_write(enum hal_serial_port port, const char *buf, size_t len);
 // A byte when one is waiting, else -1.
 int hal_serial_getc(enum hal_serial_port port);
+// Ask the UART to interrupt when a byte arrives; returns its ISA IRQ number (4 for COM1,
+// 3 for COM2). The handler drains hal_serial_getc.
+unsigned hal_serial_enable_rx_irq(enum hal_serial_port port);

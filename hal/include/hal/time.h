@@ -9,7 +9,8 @@ uint64_t hal_tsc_hz(void);
 uint64_t hal_rdtsc(void);
 // Call HANDLER from the timer interrupt HZ times a second.
 void hal_timer_start(uint32_t hz, void (*handler)(void));
-const char *hal_time_source(void); // e.g. "tsc 2.99 GHz (hpet), lapic timer 1000 Hz"
+// e.g. "tsc 2.99 GHz calibrated by hpet; lapic timer 62.50 MHz, 1000 Hz"
+const char *hal_time_source(void);
 
 struct hal_wallclock {
     int year, month, day, hour, minute, second;

@@ -17,4 +17,6 @@ uint64_t hal_read_cr2(void);
 // The exception's short name ("#PF"), or "IRQ" past the first 32 vectors.
 const char *hal_trap_name(uint64_t vector);
 // Trigger a fault on purpose, for testing the exception path: "ud", "pf", "gp", "de", "bp".
+// "int27", "int99", "intff" raise those vectors by software, for the interrupt path: they are
+// counted (spurious or unexpected, see hal/irq.h) and return.
 int hal_trap_provoke(const char *kind);

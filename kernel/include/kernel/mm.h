@@ -14,6 +14,7 @@
 #define USER_IMAGE_BASE 0x400000ull       // ELF programs are linked from here
 #define USER_MMAP_BASE 0x100000000000ull  // mmap_anon and shm_map place regions from here up
 #define USER_STACK_TOP 0x7ffffff00000ull  // initial user stack grows down from here
+#define USER_STACK_LIMIT 0x7fff00000000ull // mmap_anon and shm_map stay below this
 
 // --- physical frames (kernel/mm/pmm.c) ---
 // Take every usable region of the memory map, minus the kernel image, the boot modules, the
@@ -24,6 +25,10 @@ uint64_t pmm_alloc(void);
 void pmm_free(uint64_t phys);
 uint64_t pmm_free_frames(void);
 uint64_t pmm_total_frames(void);
+// Give the allocator memory it kept at boot (a module, ACPI tables) once nobody needs it. Only
+// frames of usable or ACPI-reclaimable memory outside the kernel and the first 1 MiB are taken;
+// returns how many frames were added.
+uint64_t pmm_reclaim(uint64_t phys, uint64_t len);
 
 // --- kernel heap (kernel/mm/kheap.c) ---
 void kheap_init(void);
@@ -56,6 +61,8 @@ uint64_t vm_pages(const struct vm_space *vs); // user pages it owns
 // --- kernel stacks (kernel/mm/kstack.c): an unmapped guard page below each ---
 void *kstack_alloc(size_t size); // returns the lowest usable address; NULL when exhausted
 void kstack_free(void *base, size_t size);
+// ADDR is in the guard page of a kernel stack (for the fault handlers: a stack overflow).
+bool kstack_is_guard(uint64_t addr);
 
 // --- user memory (kernel/mm/usercopy.c) ---
 // Every pointer and length from user space goes through these. They check the range is in the

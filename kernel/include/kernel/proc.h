@@ -3,6 +3,7 @@
 #include <kernel/kobj.h>
 #include <kernel/list.h>
 #include <kernel/sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm_space;
@@ -26,5 +27,13 @@ struct process {
 };
 
 struct process *proc_find(long pid);
+// End the calling process with STATUS (an exit code or an enum mos_exit_status value).
+_Noreturn void proc_exit_current(int status);
+// Start PATH from the initrd with argv/envp (kernel copies), as a child of PARENT (NULL: none).
+long proc_spawn(struct process *parent, const char *path, char *const *argv, int argc, char *const *envp, int envc);
+void proc_init(void);
+// Collect a zombie child of PARENT (NULL: the kernel's own children): its pid and *status.
+long proc_wait(struct process *parent, long pid, int *status);
+long proc_kill(long pid);
 // Hooks run when a process dies, before its handles are closed (IPC wakes its callers here).
 void ipc_process_exit(struct process *p);

@@ -8,7 +8,8 @@
 
 #define WAIT_FOREVER UINT64_MAX
 
-enum prio_band { PRIO_SYSTEM = 0, PRIO_NORMAL = 1, PRIO_BACKGROUND = 2, PRIO_BANDS = 3 };
+// Bands as the ABI numbers them (sys_set_priority): a higher band always runs first.
+enum prio_band { PRIO_BACKGROUND = 0, PRIO_NORMAL = 1, PRIO_SYSTEM = 2, PRIO_BANDS = 3 };
 enum thread_state { T_READY, T_RUNNING, T_BLOCKED, T_SUSPENDED, T_DEAD };
 
 struct process;
@@ -36,3 +37,5 @@ struct thread *thread_current(void);
 struct process *proc_current(void);
 void sched_yield(void);
 long sched_sleep_ns(uint64_t ns);
+// Give up the CPU here if a higher band became ready or the slice ran out.
+void sched_preempt_point(void);

@@ -36,6 +36,7 @@ enum mos_syscall {
     SYS_proc_info = 7,
     SYS_suspend = 8,
     SYS_resume = 9,
+    SYS_set_priority = 10,
 
     SYS_clock_ns = 16,
     SYS_wallclock = 17,
@@ -82,6 +83,7 @@ enum {
     MOS_PROC_NAME_MAX = 32,    // struct mos_proc_info.name, NUL included
     MOS_DIRENT_NAME_MAX = 112, // struct mos_dirent.name, NUL included
     MOS_MSG_DATA_MAX = 208,    // struct mos_msg.data
+    MOS_QUEUE_DEPTH_MAX = 256, // most messages a queue holds
     MOS_TIMEOUT_FOREVER = -1,  // as a uint64_t timeout_ns: wait without limit (0 polls)
 };
 
@@ -194,7 +196,7 @@ long sys_getpid(void);
  *  argv and envp are NULL-terminated arrays of strings; argv[0] is the program name.
  *  returns: the child's pid.
  *  errors: MOS_ENOENT (no file at path), MOS_ENOEXEC (not a valid x86_64 ELF),
- *          MOS_E2BIG (argv and envp exceed a page), MOS_ENAMETOOLONG, MOS_ENOMEM,
+ *          MOS_E2BIG (argv and envp exceed 64 KiB or 256 strings), MOS_ENAMETOOLONG, MOS_ENOMEM,
  *          MOS_EAGAIN (process table full), MOS_EFAULT */
 long sys_spawn(const char *path, const char *const *argv, const char *const *envp);
 
@@ -236,6 +238,11 @@ long sys_suspend(long pid);
  *  returns: 0.
  *  errors: MOS_ESRCH, MOS_EINVAL (the process is not suspended) */
 long sys_resume(long pid);
+
+/** Moves a process to another scheduling band; a higher band always runs first.
+ *  band: 0 background, 1 normal (the default), 2 system.
+ *  errors: MOS_ESRCH (no such process), MOS_EINVAL (no such band) */
+long sys_set_priority(long pid, int band);
 
 // Time.
 
@@ -294,7 +301,7 @@ long sys_endpoint_create(void);
  *  returns: 0; *reply holds the server's answer.
  *  errors: MOS_EBADF (h is not an endpoint), MOS_EINVAL (req->len > MOS_MSG_DATA_MAX),
  *          MOS_EPIPE (the server died or closed the endpoint, before or during the call),
- *          MOS_ECONNREFUSED (no server receives on the endpoint), MOS_EINTR, MOS_EFAULT */
+ *          MOS_EINTR, MOS_EFAULT */
 long sys_ipc_call(int h, const struct mos_msg *req, struct mos_msg *reply);
 
 /** Waits for a call on endpoint h; msg->sender identifies the caller.
@@ -306,37 +313,38 @@ long sys_ipc_recv(int h, struct mos_msg *msg);
 /** Answers the call identified by token and wakes its caller.
  *  returns: 0.
  *  errors: MOS_EINVAL (unknown token, or already answered; also reply->len too long),
- *          MOS_ESRCH (the caller has died; the reply is dropped), MOS_EFAULT */
+ *          MOS_ESRCH (the caller died or stopped waiting; the reply is dropped), MOS_EFAULT */
 long sys_ipc_reply(long token, const struct mos_msg *reply);
 
 /** ORs bits into the notification word of endpoint h and wakes its waiter.
  *  returns: 0.
- *  errors: MOS_EBADF */
+ *  errors: MOS_EBADF, MOS_EPIPE (the endpoint's server died or closed it) */
 long sys_notify(int h, uint64_t bits);
 
 /** Waits until the notification word of endpoint h is non-zero, then takes and clears it.
  *  timeout_ns 0 polls; MOS_TIMEOUT_FOREVER waits without limit.
  *  returns: 0; *bits holds the bits taken.
  *  errors: MOS_EBADF, MOS_ETIMEDOUT, MOS_EAGAIN (nothing pending and timeout_ns is 0),
- *          MOS_EINTR, MOS_EFAULT */
+ *          MOS_EPIPE (nothing pending and the endpoint's server is gone), MOS_EINTR, MOS_EFAULT */
 long sys_notify_wait(int h, uint64_t *bits, uint64_t timeout_ns);
 
 /** Creates a message queue holding up to depth messages.
  *  returns: the handle.
- *  errors: MOS_EINVAL (depth is 0 or too large), MOS_EMFILE, MOS_ENOMEM */
+ *  errors: MOS_EINVAL (depth is 0 or above MOS_QUEUE_DEPTH_MAX), MOS_EMFILE, MOS_ENOMEM */
 long sys_queue_create(uint32_t depth);
 
 /** Appends a copy of m to queue h, waiting while it is full.
  *  returns: 0.
  *  errors: MOS_EBADF, MOS_EINVAL (m->len too long), MOS_EAGAIN (full and timeout_ns is 0),
- *          MOS_ETIMEDOUT, MOS_EPIPE (no receiver holds the queue any more), MOS_EINTR,
- *          MOS_EFAULT */
+ *          MOS_ETIMEDOUT, MOS_EPIPE (the queue was shared and no other process holds it any
+ *          more), MOS_EINTR, MOS_EFAULT */
 long sys_queue_send(int h, const struct mos_msg *m, uint64_t timeout_ns);
 
 /** Takes the oldest message from queue h, waiting while it is empty.
  *  returns: 0.
- *  errors: MOS_EBADF, MOS_EAGAIN (empty and timeout_ns is 0), MOS_ETIMEDOUT, MOS_EINTR,
- *          MOS_EFAULT */
+ *  errors: MOS_EBADF, MOS_EAGAIN (empty and timeout_ns is 0), MOS_ETIMEDOUT,
+ *          MOS_EPIPE (empty, and the queue was shared and no other process holds it any more),
+ *          MOS_EINTR, MOS_EFAULT */
 long sys_queue_recv(int h, struct mos_msg *m, uint64_t timeout_ns);
 
 /** Creates a shared memory object of len bytes (rounded up to pages), zeroed.
@@ -346,7 +354,8 @@ long sys_shm_create(size_t len);
 
 /** Maps shared memory object h into the caller.
  *  returns: the address.
- *  errors: MOS_EBADF, MOS_EINVAL (prot has unknown bits), MOS_ENOMEM */
+ *  errors: MOS_EBADF, MOS_EINVAL (prot has unknown bits, or is writable and executable),
+ *          MOS_ENOMEM */
 long sys_shm_map(int h, int prot);
 
 /** Creates a counting semaphore.
@@ -366,8 +375,9 @@ long sys_sem_post(int h);
 
 /** Gives process pid a handle to the same object as the caller's handle h.
  *  returns: the handle number in the target process.
- *  errors: MOS_EBADF, MOS_ESRCH, MOS_EMFILE (the target's handle table is full),
- *          MOS_EPERM */
+ *  errors: MOS_EBADF, MOS_ESRCH (no such process, or it is exiting),
+ *          MOS_EMFILE (the target's handle table is full),
+ *          MOS_EPERM (the target is the kernel's own process) */
 long sys_handle_grant(int h, long pid);
 
 /** Closes handle h of any kind.

@@ -1,0 +1,7 @@
+#pragma once
+#include <stdint.h>
+
+struct vm_space;
+// Map the program's segments into VS (W^X as the file asks); 0 and *entry, or -MOS_ENOEXEC
+// for a file that is not a valid static x86_64 executable, -MOS_ENOMEM.
+long elf_load(struct vm_space *vs, const uint8_t *data, uint64_t size, uint64_t *entry);

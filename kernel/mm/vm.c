@@ -1,0 +1,259 @@
+// Address spaces. A vm_space is a root page table (its upper half shared with the kernel) and a
+// sorted list of regions, each either owned (anonymous memory: its frames are freed with it)
+// or shared (frames that belong to someone else, e.g. a shared-memory object). Page-table
+// entries hold the protection; regions hold ownership and occupancy.
+#include <hal/cpu.h>
+#include <hal/mmu.h>
+#include <kernel/klog.h>
+#include <kernel/list.h>
+#include <kernel/mm.h>
+#include <hal/irq.h>
+#include <kernel/string.h>
+#include <multios/errno.h>
+#include "internal.h"
+
+#define USER_BOTTOM 0x10000ull // nothing mapped below 64 KiB: NULL plus an offset still faults
+
+struct region {
+    struct list_head link;
+    uint64_t start, end;
+    bool shared;
+};
+
+struct vm_space {
+    uint64_t root;
+    struct list_head regions; // sorted by start, never overlapping
+    uint64_t pages;           // owned pages
+};
+
+static const struct vm_space *active;
+
+void vm_init(void) {
+    const char *summary = hal_mmu_init(pmm_alloc, pmm_free, pmm_phys_top());
+    if (!summary)
+        panic("paging: out of memory building the kernel's page tables");
+    pmm_window_ready();
+    klog("paging: %s; window %lu MiB\n", summary, pmm_phys_top() >> 20);
+}
+
+static unsigned hal_flags(unsigned flags) {
+    return HAL_MAP_USER | (flags & VM_WRITE ? HAL_MAP_WRITE : 0) | (flags & VM_EXEC ? HAL_MAP_EXEC : 0);
+}
+
+// A user range: page aligned, not empty, inside [USER_BOTTOM, USER_TOP).
+static bool range_ok(uint64_t va, uint64_t len) {
+    return !(va & (PAGE_SIZE - 1)) && len && va >= USER_BOTTOM && va < USER_TOP && len <= USER_TOP - va;
+}
+
+static bool flags_ok(unsigned flags) {
+    return !(flags & ~(unsigned)(VM_READ | VM_WRITE | VM_EXEC | VM_USER)) &&
+           (flags & (VM_WRITE | VM_EXEC)) != (VM_WRITE | VM_EXEC);
+}
+
+// The first region ending above VA (the one containing it, or the next), or the list head.
+static struct list_head *first_after(struct vm_space *vs, uint64_t va) {
+    list_for_each(pos, &vs->regions) if (list_entry(pos, struct region, link)->end > va) return pos;
+    return &vs->regions;
+}
+
+static bool overlaps(struct vm_space *vs, uint64_t start, uint64_t end) {
+    struct list_head *pos = first_after(vs, start);
+    return pos != &vs->regions && list_entry(pos, struct region, link)->start < end;
+}
+
+static void insert(struct vm_space *vs, struct region *r) { list_add_tail(&r->link, first_after(vs, r->start)); }
+
+struct vm_space *vm_create(void) {
+    struct vm_space *vs = kzalloc(sizeof *vs);
+    if (!vs)
+        return NULL;
+    vs->root = hal_mmu_new_root();
+    if (!vs->root) {
+        kfree(vs);
+        return NULL;
+    }
+    list_init(&vs->regions);
+    return vs;
+}
+
+// Unmap [start, end), freeing the frames when the space owns them.
+static void unmap_pages(struct vm_space *vs, uint64_t start, uint64_t end, bool owned) {
+    for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+        uint64_t pa = hal_mmu_unmap(vs->root, va);
+        if (pa && owned) {
+            pmm_free(pa);
+            vs->pages--;
+        }
+    }
+}
+
+void vm_destroy(struct vm_space *vs) {
+    if (!vs)
+        return;
+    unsigned long fl = hal_irq_save();
+    if (active == vs)
+        vm_activate(NULL);
+    list_for_each_safe(pos, tmp, &vs->regions) {
+        struct region *r = list_entry(pos, struct region, link);
+        unmap_pages(vs, r->start, r->end, !r->shared);
+        list_del(&r->link);
+        kfree(r);
+    }
+    hal_mmu_free_root(vs->root);
+    hal_irq_restore(fl);
+    kfree(vs);
+}
+
+void vm_activate(struct vm_space *vs) {
+    active = vs;
+    hal_mmu_activate(vs ? vs->root : hal_mmu_kernel_root());
+}
+
+// Map [va, va+len) from FRAMES (shared) or fresh zeroed frames (owned).
+static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uint64_t *frames, unsigned flags) {
+    if (!vs || !range_ok(va, len) || !flags_ok(flags))
+        return -MOS_EINVAL;
+    uint64_t end = va + len;
+    struct region *r = kmalloc(sizeof *r);
+    if (!r)
+        return -MOS_ENOMEM;
+    unsigned long fl = hal_irq_save();
+    if (overlaps(vs, va, end)) {
+        hal_irq_restore(fl);
+        kfree(r);
+        return -MOS_EEXIST;
+    }
+    for (uint64_t p = va; p < end; p += PAGE_SIZE) {
+        uint64_t f = frames ? frames[(p - va) / PAGE_SIZE] : pmm_alloc();
+        if (!f || hal_mmu_map(vs->root, p, f, hal_flags(flags)) < 0) {
+            if (f && !frames)
+                pmm_free(f);
+            unmap_pages(vs, va, p, !frames);
+            hal_irq_restore(fl);
+            kfree(r);
+            return -MOS_ENOMEM;
+        }
+        if (!frames)
+            vs->pages++;
+    }
+    *r = (struct region){.start = va, .end = end, .shared = frames != NULL};
+    insert(vs, r);
+    hal_irq_restore(fl);
+    return 0;
+}
+
+long vm_alloc(struct vm_space *vs, uint64_t va, size_t len, unsigned flags) {
+    return map_region(vs, va, PAGE_ROUND_UP((uint64_t)len), NULL, flags);
+}
+
+long vm_map_shared(struct vm_space *vs, uint64_t va, const uint64_t *frames, size_t count, unsigned flags) {
+    if (!frames || !count || count > USER_TOP / PAGE_SIZE)
+        return -MOS_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!frames[i] || (frames[i] & (PAGE_SIZE - 1)))
+            return -MOS_EINVAL;
+    return map_region(vs, va, count * PAGE_SIZE, frames, flags);
+}
+
+long vm_unmap(struct vm_space *vs, uint64_t va, size_t len) {
+    uint64_t n = PAGE_ROUND_UP((uint64_t)len);
+    if (!vs || !range_ok(va, n))
+        return -MOS_EINVAL;
+    uint64_t end = va + n;
+    // Cutting a hole in one region needs a second node: get it before changing anything.
+    struct region *spare = kmalloc(sizeof *spare);
+    if (!spare)
+        return -MOS_ENOMEM;
+    unsigned long fl = hal_irq_save();
+    for (struct list_head *pos = first_after(vs, va), *next; pos != &vs->regions; pos = next) {
+        next = pos->next;
+        struct region *r = list_entry(pos, struct region, link);
+        if (r->start >= end)
+            break;
+        uint64_t s = r->start > va ? r->start : va, e = r->end < end ? r->end : end;
+        unmap_pages(vs, s, e, !r->shared);
+        if (s == r->start && e == r->end) {
+            list_del(&r->link);
+            kfree(r);
+        } else if (s == r->start) {
+            r->start = e;
+        } else if (e == r->end) {
+            r->end = s;
+        } else {
+            *spare = (struct region){.start = e, .end = r->end, .shared = r->shared};
+            r->end = s;
+            list_add(&spare->link, &r->link);
+            spare = NULL;
+        }
+    }
+    hal_irq_restore(fl);
+    kfree(spare);
+    return 0;
+}
+
+uint64_t vm_find_free(struct vm_space *vs, size_t len) {
+    uint64_t n = PAGE_ROUND_UP((uint64_t)len);
+    if (!vs || !n || n > USER_STACK_LIMIT - USER_MMAP_BASE)
+        return 0;
+    unsigned long fl = hal_irq_save();
+    // First fit in [USER_MMAP_BASE, USER_STACK_LIMIT), keeping an unmapped page on both sides.
+    uint64_t at = USER_MMAP_BASE, found = 0;
+    list_for_each(pos, &vs->regions) {
+        struct region *r = list_entry(pos, struct region, link);
+        if (r->end + PAGE_SIZE <= at)
+            continue;
+        if (r->start >= at + PAGE_SIZE && r->start - PAGE_SIZE - at >= n) {
+            found = at;
+            break;
+        }
+        at = r->end + PAGE_SIZE;
+        if (at >= USER_STACK_LIMIT)
+            break;
+    }
+    if (!found && at < USER_STACK_LIMIT && USER_STACK_LIMIT - at >= n)
+        found = at;
+    hal_irq_restore(fl);
+    return found;
+}
+
+long vm_protect(struct vm_space *vs, uint64_t va, size_t len, unsigned flags) {
+    uint64_t n = PAGE_ROUND_UP((uint64_t)len);
+    if (!vs || !range_ok(va, n) || !flags_ok(flags))
+        return -MOS_EINVAL;
+    unsigned long fl = hal_irq_save();
+    for (uint64_t p = va; p < va + n; p += PAGE_SIZE)
+        if (!hal_mmu_query(vs->root, p, NULL, NULL)) {
+            hal_irq_restore(fl);
+            return -MOS_EFAULT;
+        }
+    for (uint64_t p = va; p < va + n; p += PAGE_SIZE) {
+        uint64_t pa;
+        hal_mmu_query(vs->root, p, &pa, NULL);
+        // Tables exist for a mapped page, so remapping it allocates nothing and cannot fail.
+        hal_mmu_map(vs->root, p, pa, hal_flags(flags));
+    }
+    hal_irq_restore(fl);
+    return 0;
+}
+
+long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len) {
+    if (!vs || (len && (va >= USER_TOP || len > USER_TOP - va)))
+        return -MOS_EFAULT;
+    const char *from = src;
+    unsigned long fl = hal_irq_save();
+    while (len) {
+        uint64_t pa, off = va & (PAGE_SIZE - 1), chunk = PAGE_SIZE - off;
+        if (chunk > len)
+            chunk = len;
+        if (!hal_mmu_query(vs->root, va - off, &pa, NULL)) {
+            hal_irq_restore(fl);
+            return -MOS_EFAULT;
+        }
+        memcpy((char *)hal_phys_to_virt(pa) + off, from, chunk);
+        va += chunk, from += chunk, len -= chunk;
+    }
+    hal_irq_restore(fl);
+    return 0;
+}
+
+uint64_t vm_pages(const struct vm_space *vs) { return vs ? vs->pages : 0; }
