@@ -1,6 +1,7 @@
 // Memory, power and kernel-log system calls.
 #include <hal/hal.h>
 #include <hal/power.h>
+#include <kernel/ipc.h>
 #include <kernel/klog.h>
 #include <kernel/mm.h>
 #include <kernel/proc.h>
@@ -30,7 +31,10 @@ long ksys_munmap(uintptr_t addr, size_t len) {
     // Only the mmap area: the program's image and its stack are not the caller's to unmap.
     if (addr & (PAGE_SIZE - 1) || len == 0 || addr < USER_MMAP_BASE || len > USER_STACK_LIMIT - addr)
         return -MOS_EINVAL;
-    return vm_unmap(proc_current()->vm, addr, PAGE_ROUND_UP(len));
+    long r = vm_unmap(proc_current()->vm, addr, PAGE_ROUND_UP(len));
+    if (r == 0) // shared memory mapped there lets go of its frames once no mapping is left
+        ipc_vm_unmapped(proc_current(), addr, PAGE_ROUND_UP(len));
+    return r;
 }
 
 long ksys_frames_free(void) { return (long)pmm_free_frames(); }

@@ -165,7 +165,8 @@ void thread_set_band(struct thread *t, enum prio_band band) {
 
 void sched_yield(void) {
     unsigned long f = irq_save();
-    enqueue(current);
+    if (current != idle) // idle is never queued: it runs when nothing else can
+        enqueue(current);
     schedule();
     irq_restore(f);
 }
@@ -328,20 +329,21 @@ static void irq_exit(struct hal_trapframe *tf) {
         proc_exit_current(MOS_STATUS_KILLED);
 }
 
-static void idle_loop(void *arg) {
-    (void)arg;
+static _Noreturn void idle_loop(void) {
     for (;;) {
         hal_irq_disable();
-        if (!need_resched)
-            hal_irq_wait();
+        if (need_resched)
+            schedule();
+        else
+            hal_irq_wait(); // an interrupt may switch away from inside
         hal_irq_enable();
-        sched_preempt_point();
     }
 }
 
 void sched_init(void) {
     for (int band = 0; band < PRIO_BANDS; band++)
         list_init(&run_queue[band]);
+    list_init(&sleepers);
     // The boot thread becomes the idle thread: kmain ends in sched_start on this stack.
     idle = kzalloc(sizeof *idle);
     if (!idle)
@@ -354,14 +356,13 @@ void sched_init(void) {
     list_init(&idle->proc_link);
     current = idle;
     hal_irq_set_exit_hook(irq_exit);
+    hal_timer_start(TICK_HZ, tick); // interrupts stay off until sched_start
 }
 
 _Noreturn void sched_start(void) {
-    hal_timer_start(TICK_HZ, tick);
-    hal_irq_enable();
-    sched_yield();
-    idle_loop(NULL);
-    __builtin_unreachable();
+    hal_irq_disable();
+    need_resched = true;
+    idle_loop();
 }
 
 void sched_preempt_point(void) {

@@ -46,6 +46,9 @@ CC = os.environ.get("CC", "gcc")
 CFLAGS = ["-std=gnu11", "-O1", "-g", "-fPIC", "-shared", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
           "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-strict-prototypes",
           "-Werror=implicit-function-declaration", "-DMOS_HOSTED=1",
+          # Kernel names such as sched_yield or kill exist in libc too: bind the library's own
+          # calls to its own definitions, not to whatever the process loaded first.
+          "-Wl,-Bsymbolic",
           # The kernel's own virtual ranges, where the fake maps arena frames for real. Clear of
           # ASan's shadow and allocator (0x6000_0000_0000+) and of the usual mmap area.
           "-DKHEAP_VA_BASE=0x520000000000ull", "-DKSTACK_VA_BASE=0x530000000000ull"]
