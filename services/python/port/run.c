@@ -1,0 +1,44 @@
+// Running Python programs, shared by the host-native and the guest mains.
+
+#include "py/compile.h"
+#include "py/mphal.h"
+#include "py/runtime.h"
+#include "shared/readline/readline.h"
+#include "port/run.h"
+
+// The exit status CPython gives a program that ended by raising exc.
+static int exit_status(mp_obj_t exc) {
+    if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(&mp_type_SystemExit))) {
+        mp_obj_print_exception(MICROPY_ERROR_PRINTER, exc);
+        return 1;
+    }
+    mp_obj_t value = mp_obj_exception_get_value(exc);
+    mp_int_t status = 0;
+    if (value != mp_const_none && !mp_obj_get_int_maybe(value, &status)) {
+        // sys.exit("message") prints the message and fails.
+        mp_obj_print_helper(MICROPY_ERROR_PRINTER, value, PRINT_STR);
+        mp_print_str(MICROPY_ERROR_PRINTER, "\n");
+        status = 1;
+    }
+    return status & 255;
+}
+
+int mp_port_exec_file(const char *path) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        qstr name = qstr_from_str(path);
+        mp_lexer_t *lex = mp_lexer_new_from_file(name);
+        mp_store_global(MP_QSTR___file__, MP_OBJ_NEW_QSTR(name));
+        mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
+        mp_obj_t module_fun = mp_compile(&tree, name, false);
+        mp_hal_set_interrupt_char(CHAR_CTRL_C);
+        mp_call_function_0(module_fun);
+        mp_hal_set_interrupt_char(-1);
+        mp_handle_pending(true);
+        nlr_pop();
+        return 0;
+    }
+    mp_hal_set_interrupt_char(-1);
+    mp_handle_pending(false);
+    return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
+}

@@ -1,0 +1,10 @@
+// Running Python programs, shared by the host-native and the guest mains.
+
+#ifndef MULTIOS_PYTHON_PORT_RUN_H
+#define MULTIOS_PYTHON_PORT_RUN_H
+
+// Runs the file at path as __main__ and returns the process exit status: 0,
+// SystemExit's code, or 1 after printing an uncaught exception to stderr.
+int mp_port_exec_file(const char *path);
+
+#endif
