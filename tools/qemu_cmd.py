@@ -77,10 +77,12 @@ def kvm_usable(timeout=15):
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         why = "/dev/kvm is not there or not usable"
     else:
-        args = base_args("direct", accel="kvm", cmdline="mos.exit=ready") + ["-display", "none", "-serial", "null"]
+        # Ring 3 and the syscall instruction are what a paravirtual KVM gets wrong here, so the
+        # probe runs a user program, not just the kernel's boot.
+        args = base_args("direct", accel="kvm", cmdline="mos.run=/bin/true") + ["-display", "none", "-serial", "null"]
         try:
             r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
-            ok = r.returncode == qemu_status(EXIT_CODES["MOS_QEMU_EXIT_READY"])
+            ok = r.returncode == qemu_status(0)
             why = "" if ok else "probe boot ended with status %d" % r.returncode
         except subprocess.TimeoutExpired:
             why = "probe boot did not finish in %d s" % timeout
