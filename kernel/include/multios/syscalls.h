@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include <multios/errno.h>
+#include <multios/service.h>
 
 // Numbers are grouped by area; the gaps leave room to grow each group.
 enum mos_syscall {
