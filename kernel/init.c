@@ -1,6 +1,7 @@
 // The kernel's first thread: start the first program, then collect orphaned processes.
 // mos.run=/bin/PROG,ARG,... runs a test program instead and ends QEMU with its exit status.
 #include <hal/hal.h>
+#include <hal/time.h>
 #include <kernel/cmdline.h>
 #include <kernel/init.h>
 #include <kernel/initrd.h>
@@ -49,28 +50,63 @@ static void run_test_program(void) {
     hal_debug_exit(exit_code(status));
 }
 
+static long manager; // the service manager's pid while it runs
+
+long init_manager_pid(void) { return manager; }
+
+// Start the first program found; its pid, or 0 when there is none.
+static long start_first(const char **which) {
+    static const char *const firsts[] = {"/sbin/svcmgr", "/sbin/init", "/bin/sh"};
+    for (unsigned i = 0; i < sizeof firsts / sizeof *firsts; i++) {
+        if (!initrd_lookup(firsts[i]))
+            continue;
+        char *argv[2] = {(char *)firsts[i], NULL};
+        long pid = proc_spawn(NULL, firsts[i], argv, 1, no_env, 0);
+        klog("kernel: started %s as pid %ld\n", firsts[i], pid);
+        if (pid > 0) {
+            *which = firsts[i];
+            if (i == 0)
+                manager = pid;
+            return pid;
+        }
+    }
+    klog("kernel: no first program in the initrd (/sbin/svcmgr, /sbin/init, /bin/sh)\n");
+    return 0;
+}
+
+// The first program (the service manager) is restarted when it ends, like MINIX's
+// reincarnation server restarts drivers: capped exponential backoff, reset after a long run.
+enum { BACKOFF_MIN_MS = 50, BACKOFF_MAX_MS = 5000, HEALTHY_RUN_MS = 30000 };
+
 static void init_main(void *arg) {
     (void)arg;
     if (cmdline_get("mos.run", run_line, sizeof run_line)) {
         run_test_program();
-    } else {
-        static const char *const firsts[] = {"/sbin/svcmgr", "/sbin/init", "/bin/sh"};
-        bool started = false;
-        for (unsigned i = 0; i < sizeof firsts / sizeof *firsts && !started; i++) {
-            if (!initrd_lookup(firsts[i]))
-                continue;
-            char *argv[2] = {(char *)firsts[i], NULL};
-            long pid = proc_spawn(NULL, firsts[i], argv, 1, no_env, 0);
-            klog("kernel: started %s as pid %ld\n", firsts[i], pid);
-            started = pid > 0;
-        }
-        if (!started)
-            klog("kernel: no first program in the initrd (/sbin/svcmgr, /sbin/init, /bin/sh)\n");
     }
+    const char *which = NULL;
+    long first = run_line[0] ? 0 : start_first(&which);
+    uint64_t backoff_ms = BACKOFF_MIN_MS, started = hal_time_ns();
     for (;;) {
         int status;
-        if (proc_wait(NULL, -1, &status) < 0)
+        long pid = proc_wait(NULL, -1, &status);
+        if (pid < 0) {
             sched_sleep_ns(100 * 1000 * 1000ull);
+            continue;
+        }
+        if (pid != first)
+            continue; // an orphan collected
+        if (manager == pid) {
+            manager = 0;
+            service_manager_exited();
+        }
+        if ((hal_time_ns() - started) / 1000000 > HEALTHY_RUN_MS)
+            backoff_ms = BACKOFF_MIN_MS;
+        klog("kernel: %s (pid %ld) ended with status %#x; restarting it in %lu ms\n", which, pid, status,
+             (unsigned long)backoff_ms);
+        sched_sleep_ns(backoff_ms * 1000000ull);
+        backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+        started = hal_time_ns();
+        first = start_first(&which);
     }
 }
 

@@ -50,6 +50,8 @@ SYSTEM_HEADERS = ('stddef.h', 'stdint.h', 'stdbool.h')
 STRING_SUFFIXES = ('path', 'name', 'pattern', 'str')
 SYSCALL_ENUM = 'mos_syscall'
 ERRNO_ENUM = 'mos_errno'
+# Service calls answer in the service framework's own error domain (service.h), never errno.
+SERVICE_ERROR_ENUM = 'service_error'
 
 KIND_DOC = """\
 kinds in "sig", one char per parameter:
@@ -217,6 +219,7 @@ class Spec:
         self.structs = []
         self.cdef_decls = []      # type declarations as cffi accepts them
         self.errnos = {}          # name -> (value, description)
+        self.service_errors = {}  # the same for enum service_error
 
     @property
     def source(self):
@@ -526,6 +529,8 @@ def load(header_path, include_dir=None):
     errno_names = set()
     if errno_enum is not None:
         errno_names = {e.name for e in errno_enum.values.enumerators}
+    service_enum = next((n for n in enum_nodes if n.name == SERVICE_ERROR_ENUM), None)
+    service_error_names = {e.name for e in service_enum.values.enumerators} if service_enum else set()
 
     for node in enum_nodes:
         h = by_display[node.coord.file]
@@ -553,6 +558,9 @@ def load(header_path, include_dir=None):
             if not 0 < value < 4096:
                 problems.append('%s: %s = %d: error numbers are 1..4095 so that -errno '
                                 'never looks like a result' % (members[name], name, value))
+    if service_enum is not None:
+        for name, value, desc in next(e for e in spec.enums if e.tag == SERVICE_ERROR_ENUM).members:
+            spec.service_errors[name] = (value, desc)
 
     struct_tags = set()
     for node in struct_nodes:
@@ -609,7 +617,11 @@ def load(header_path, include_dir=None):
             problems.append('%s: sys_%s has no doc comment: /** description. errors: ... */ '
                             'right before it' % (where(d), name))
         else:
-            _parse_call_doc(h, call, doc[0], doc[1], errno_names, problems)
+            _parse_call_doc(h, call, doc[0], doc[1], errno_names | service_error_names, problems)
+            kinds = {'service' if n in service_error_names else 'errno' for n, _ in call.errors}
+            if len(kinds) > 1:
+                problems.append('%s: sys_%s lists kernel errnos and service errors; a call answers '
+                                'in one domain' % (where(d), name))
         ftype = declarations['function ' + d.name][0]
         if not (isinstance(ftype.result, model.PrimitiveType) and ftype.result.name == 'long'):
             problems.append('%s: sys_%s returns %s; system calls return long'
@@ -639,10 +651,13 @@ def load(header_path, include_dir=None):
                 continue
             call.params.append(Param(p.name, _render(p), _cast_text(p.type), kind, size))
         has_pointer = any(p.kind in 'posv' for p in call.params)
-        if doc and has_pointer and 'MOS_EFAULT' in errno_names and \
-                'MOS_EFAULT' not in [n for n, _ in call.errors]:
-            problems.append('%s: sys_%s takes a pointer, so its errors must list MOS_EFAULT'
-                            % (where(d), name))
+        listed = [n for n, _ in call.errors]
+        service_call = any(n in service_error_names for n in listed)
+        bad_pointer = 'InvalidConfiguration' if service_call else 'MOS_EFAULT'
+        if doc and has_pointer and (bad_pointer in errno_names | service_error_names) and \
+                bad_pointer not in listed:
+            problems.append('%s: sys_%s takes a pointer, so its errors must list %s'
+                            % (where(d), name, bad_pointer))
         spec.calls.append(call)
 
     _check_python_names(spec, problems)
@@ -945,7 +960,7 @@ def _md(spec):
             out.append('Errors:')
             out.append('')
             for name, reason in c.errors:
-                value, desc = spec.errnos[name]
+                value, desc = spec.errnos[name] if name in spec.errnos else spec.service_errors[name]
                 out.append('- `%s` (%d): %s' % (name, value, reason or desc))
         else:
             out.append('Errors: none.')

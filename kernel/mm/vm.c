@@ -257,3 +257,37 @@ long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len) {
 }
 
 uint64_t vm_pages(const struct vm_space *vs) { return vs ? vs->pages : 0; }
+
+// Copy between another process's user pages and the kernel, honouring the pages' permissions
+// as that process would meet them: a page must be a user page, and writable for a write.
+static long copy_other(struct vm_space *vs, uint64_t va, void *kbuf, size_t len, bool write) {
+    if (!vs || (len && (va >= USER_TOP || len > USER_TOP - va)))
+        return -MOS_EFAULT;
+    char *k = kbuf;
+    unsigned long fl = hal_irq_save();
+    while (len) {
+        uint64_t pa, off = va & (PAGE_SIZE - 1), chunk = PAGE_SIZE - off;
+        unsigned flags;
+        if (chunk > len)
+            chunk = len;
+        if (!hal_mmu_query(vs->root, va - off, &pa, &flags) || !(flags & HAL_MAP_USER) ||
+            (write && !(flags & HAL_MAP_WRITE))) {
+            hal_irq_restore(fl);
+            return -MOS_EFAULT;
+        }
+        char *page = (char *)hal_phys_to_virt(pa) + off;
+        if (write)
+            memcpy(page, k, chunk);
+        else
+            memcpy(k, page, chunk);
+        va += chunk, k += chunk, len -= chunk;
+    }
+    hal_irq_restore(fl);
+    return 0;
+}
+
+long vm_read(struct vm_space *vs, uint64_t va, void *dst, size_t len) { return copy_other(vs, va, dst, len, false); }
+
+long vm_write_checked(struct vm_space *vs, uint64_t va, const void *src, size_t len) {
+    return copy_other(vs, va, (void *)src, len, true);
+}

@@ -212,6 +212,20 @@ long proc_wait(struct process *parent, long pid, int *status) {
     }
 }
 
+long proc_adopt(struct process *parent, long pid) {
+    unsigned long f = irq_save();
+    struct process *p = proc_find(pid);
+    long r = -MOS_ESRCH;
+    if (p && p->ppid == 0 && p != parent) {
+        p->ppid = parent->pid;
+        r = 0;
+        if (p->state == MOS_PROC_ZOMBIE)
+            wq_wake_all(&parent->child_exit, 0);
+    }
+    irq_restore(f);
+    return r;
+}
+
 static void for_threads(struct process *p, void (*fn)(struct thread *)) {
     list_for_each(pos, &p->threads) fn(list_entry(pos, struct thread, proc_link));
 }

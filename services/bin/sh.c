@@ -1,6 +1,6 @@
 // The COM1 shell: a line editor with history, a few built-in commands, and programs from
 // /bin by name. `svc ...` runs /bin/svc once the service manager provides it.
-#include <libmos_syscalls.h>
+#include <mos.h>
 #include <multios/errno.h>
 #include <multios/syscalls.h>
 #include <stdio.h>

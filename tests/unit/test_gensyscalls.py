@@ -97,7 +97,7 @@ def test_cli_reports_errors_with_file_and_line(tmp_path):
 
 def test_headers_lists_the_dependencies():
     found = [os.path.relpath(p, REPO) for p in gensyscalls.headers(REAL)]
-    assert found == ['kernel/include/multios/errno.h', 'kernel/include/multios/service.h',
+    assert found == ['kernel/include/multios/errno.h', 'kernel/include/multios/service_types.h',
                      'kernel/include/multios/syscalls.h']
 
 

@@ -57,6 +57,10 @@ long vm_protect(struct vm_space *vs, uint64_t va, size_t len, unsigned flags);
 // Write into another (not the active) space's memory, e.g. to fill a new process's image.
 long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len);
 uint64_t vm_pages(const struct vm_space *vs); // user pages it owns
+// Copy from / to another process's user memory as that process may access it (user pages,
+// writable for a write): 0 or -MOS_EFAULT. For the service manager's access to its callers.
+long vm_read(struct vm_space *vs, uint64_t va, void *dst, size_t len);
+long vm_write_checked(struct vm_space *vs, uint64_t va, const void *src, size_t len);
 
 // --- kernel stacks (kernel/mm/kstack.c): an unmapped guard page below each ---
 void *kstack_alloc(size_t size); // returns the lowest usable address; NULL when exhausted

@@ -21,6 +21,7 @@ struct process {
     int fault;                  // enum mos_exit_status reason when killed by a fault (0 if none)
     uint64_t fault_addr;        // rip or cr2 of the fault
     bool killed;                // kill requested: threads exit at their next kernel exit
+    bool in_service_call;       // blocked in a service call: the service manager may copy its buffers
     enum prio_band prio;
     struct wait_queue child_exit; // the parent waits here for children
     uint64_t cpu_ns;            // summed over its threads, including dead ones
@@ -35,5 +36,7 @@ void proc_init(void);
 // Collect a zombie child of PARENT (NULL: the kernel's own children): its pid and *status.
 long proc_wait(struct process *parent, long pid, int *status);
 long proc_kill(long pid);
+// Make orphan PID a child of PARENT: 0, or -MOS_ESRCH when PID is no orphan.
+long proc_adopt(struct process *parent, long pid);
 // Hooks run when a process dies, before its handles are closed (IPC wakes its callers here).
 void ipc_process_exit(struct process *p);

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include <multios/errno.h>
-#include <multios/service.h>
+#include <multios/service_types.h>
 
 // Numbers are grouped by area; the gaps leave room to grow each group.
 enum mos_syscall {
@@ -76,6 +76,28 @@ enum mos_syscall {
     SYS_poweroff = 80,
     SYS_reboot = 81,
     SYS_klog_read = 82,
+
+    SYS_create_service = 96,
+    SYS_start_service = 97,
+    SYS_stop_service = 98,
+    SYS_restart_service = 99,
+    SYS_enable_service = 100,
+    SYS_disable_service = 101,
+    SYS_pause_service = 102,
+    SYS_resume_service = 103,
+    SYS_discover_services = 104,
+    SYS_lookup_service = 105,
+    SYS_service_status = 106,
+    SYS_notify_ready = 107,
+    SYS_subscribe_services = 108,
+    SYS_service_query = 109,
+
+    SYS_svcmgr_register = 112,
+    SYS_svcmgr_read = 113,
+    SYS_svcmgr_write = 114,
+    SYS_svcmgr_adopt = 115,
+    SYS_svcmgr_save = 116,
+    SYS_svcmgr_load = 117,
 };
 
 // Sizes and special values.
@@ -434,3 +456,108 @@ long sys_reboot(void);
  *  returns: the number of bytes copied; 0 when nothing is new.
  *  errors: MOS_EFAULT */
 long sys_klog_read(uint64_t *cursor, void *buf, size_t len);
+
+// Services. The kernel forwards each of these to the service manager as an IPC message whose
+// tag is the call's number, words[0..3] its arguments (pointers as the caller's addresses) and
+// sender the caller's pid; the caller blocks until the reply, whose words[0] is the result.
+// Results are >= 0, or -ServiceError (service.h), never an errno.
+
+/** Defines a service from a whole definition (TOML or JSON text).
+ *  returns: the new service's id.
+ *  errors: ConfigurationError (the text does not parse), InvalidConfiguration (a field is
+ *          invalid, or a bad pointer), ServiceAlreadyExists, CircularDependency,
+ *          DependencyError, ResourceExhausted, ServiceTimeout (no service manager) */
+long sys_create_service(const struct service_create_params *params);
+
+/** Starts a service (and its required dependencies) and waits until it is ready.
+ *  errors: ServiceNotFound, DependencyError, ServiceFailed, PermissionDenied, ServiceTimeout */
+long sys_start_service(service_id_t id);
+
+/** Stops a service gracefully (a stop request, then a kill after its timeout); its required
+ *  dependents stop first.
+ *  errors: ServiceNotFound, ServiceNotRunning, PermissionDenied, ServiceTimeout */
+long sys_stop_service(service_id_t id);
+
+/** Stops and starts a service; dependents restart once it is ready again.
+ *  errors: ServiceNotFound, ServiceFailed, PermissionDenied, ServiceTimeout */
+long sys_restart_service(service_id_t id);
+
+/** Marks a service to start at boot.
+ *  errors: ServiceNotFound, PermissionDenied, ServiceTimeout */
+long sys_enable_service(service_id_t id);
+
+/** Stops a service from starting at boot.
+ *  errors: ServiceNotFound, PermissionDenied, ServiceTimeout */
+long sys_disable_service(service_id_t id);
+
+/** Suspends a running service's processes.
+ *  errors: ServiceNotFound, ServiceNotRunning, PermissionDenied, ServiceTimeout */
+long sys_pause_service(service_id_t id);
+
+/** Resumes a paused service.
+ *  errors: ServiceNotFound, ServiceNotRunning, PermissionDenied, ServiceTimeout */
+long sys_resume_service(service_id_t id);
+
+/** Finds services whose name matches pattern (a glob such as web*, or "tag:NAME",
+ *  "type:NAME", "re:REGEX", "health:NAME", "meta:KEY=VALUE").
+ *  returns: the number of matches (more than max when ids was too small; max ids written).
+ *  errors: DiscoveryError (a bad pattern), InvalidConfiguration (a bad pointer), ServiceTimeout */
+long sys_discover_services(const char *pattern, service_id_t *ids, size_t max);
+
+/** Looks a service up by its exact name.
+ *  returns: its id.
+ *  errors: ServiceNotFound, InvalidConfiguration (a bad pointer), ServiceTimeout */
+long sys_lookup_service(const char *name);
+
+/** Describes a service.
+ *  errors: ServiceNotFound, InvalidConfiguration (a bad pointer), ServiceTimeout */
+long sys_service_status(service_id_t id, struct service_status *out);
+
+/** Tells the service manager the calling service is ready (like sd_notify READY=1).
+ *  errors: ServiceNotFound (the caller is no service's process), ServiceTimeout */
+long sys_notify_ready(void);
+
+/** Subscribes to events of services matching pattern.
+ *  returns: a queue handle; each message's tag is an enum service_event bit, words[0] the
+ *           service id, words[1] the new state, words[2] a sequence number, and a message with
+ *           tag 0 says words[0] events were missed (the subscriber fell behind).
+ *  errors: DiscoveryError (a bad pattern), InvalidConfiguration (a bad pointer),
+ *          ResourceExhausted, ServiceTimeout */
+long sys_subscribe_services(const char *pattern, unsigned events);
+
+/** Sends the service manager a request as JSON text (what the svc command needs beyond the
+ *  calls above: list, logs, deps) and takes its JSON answer.
+ *  returns: the length of the answer (more than max when it was cut short).
+ *  errors: InvalidConfiguration (a bad request or pointer), ServiceTimeout */
+long sys_service_query(const char *request_str, char *reply, size_t max);
+
+// The service manager's own calls.
+
+/** Makes endpoint h the one service calls are forwarded to. Only the service manager (the
+ *  first program the kernel started) may call it.
+ *  errors: MOS_EPERM, MOS_EBADF (h is not an endpoint) */
+long sys_svcmgr_register(int h);
+
+/** Copies len bytes from address src in process pid, which must be blocked in a service call.
+ *  errors: MOS_EPERM (not the service manager), MOS_ESRCH (pid is not in a service call),
+ *          MOS_EFAULT (either address is bad) */
+long sys_svcmgr_read(long pid, uintptr_t src, void *buf, size_t len);
+
+/** Copies len bytes to address dst in process pid, which must be blocked in a service call.
+ *  errors: MOS_EPERM, MOS_ESRCH, MOS_EFAULT */
+long sys_svcmgr_write(long pid, uintptr_t dst, const void *buf, size_t len);
+
+/** Makes an orphan (a process whose parent died) a child of the service manager, so that a
+ *  restarted service manager keeps the services its predecessor started.
+ *  errors: MOS_EPERM, MOS_ESRCH (no such orphan) */
+long sys_svcmgr_adopt(long pid);
+
+/** Keeps up to 64 KiB of the service manager's state in the kernel, across its restarts.
+ *  errors: MOS_EPERM, MOS_EINVAL (too long), MOS_ENOMEM, MOS_EFAULT */
+long sys_svcmgr_save(const void *buf, size_t len);
+
+/** Reads back what svcmgr_save kept.
+ *  returns: its length (0 when nothing was kept).
+ *  errors: MOS_EPERM, MOS_EFAULT */
+long sys_svcmgr_load(void *buf, size_t max);
+

@@ -1,4 +1,4 @@
-// The service API's vocabulary, shared by the kernel (which forwards service system calls),
+// The service API's types, shared by the kernel (which forwards service system calls),
 // the service manager (Python, through the generated mos_consts) and guest programs (C,
 // through <multios/service.h> and libmos). The calls themselves are in syscalls.h.
 #pragma once
