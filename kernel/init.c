@@ -111,6 +111,7 @@ static void init_main(void *arg) {
 }
 
 void init_start(void) {
+    service_init();
     struct thread *t = thread_create("init", NULL, PRIO_SYSTEM, init_main, NULL);
     if (!t)
         panic("cannot create the init thread");

@@ -7,12 +7,13 @@
 #include <kernel/mm.h>
 #include <kernel/proc.h>
 #include <kernel/string.h>
+#include <kernel/thread.h>
 #include <multios/errno.h>
 #include <multios/service_types.h>
 #include <multios/syscalls.h>
 #include <syscall_dispatch.h>
 
-enum { STATE_MAX = 64 * 1024, COPY_CHUNK = 512 };
+enum { STATE_MAX = 64 * 1024, COPY_CHUNK = 512, EXITS_MAX = 1024 };
 
 static struct kobj *endpoint; // the service manager's, while it runs
 static long manager_pid;
@@ -162,4 +163,64 @@ long ksys_svcmgr_load(void *buf, size_t max) {
     if (n && copy_to_user(buf, saved_state, n) < 0)
         return -MOS_EFAULT;
     return (long)saved_len;
+}
+
+// --- telling the service manager its children ended --------------------------------------
+// proc_exit_current records the exit; a kernel thread delivers it as a call from the kernel
+// (sender 0), so the manager hears of every exit as it happens, in order, while it waits for
+// calls. Exits wait here while the manager is between lives.
+
+static struct {
+    long pid;
+    int status;
+} exits[EXITS_MAX];
+static unsigned exits_head, exits_tail;
+static struct wait_queue exits_wq;
+
+void service_child_exited(struct process *parent, long pid, int status) {
+    if (!parent || parent->pid != manager_pid)
+        return;
+    unsigned long f = irq_save();
+    if (exits_head - exits_tail < EXITS_MAX) {
+        exits[exits_head % EXITS_MAX].pid = pid;
+        exits[exits_head % EXITS_MAX].status = status;
+        exits_head++;
+    } else {
+        klog("kernel: service manager's exit queue full; exit of pid %ld not delivered\n", pid);
+    }
+    wq_wake_all(&exits_wq, 0);
+    irq_restore(f);
+}
+
+static void notifier(void *arg) {
+    (void)arg;
+    for (;;) {
+        unsigned long f = irq_save();
+        while (exits_head == exits_tail || !endpoint)
+            wq_wait(&exits_wq, endpoint ? WAIT_FOREVER : 100 * 1000 * 1000ull);
+        long pid = exits[exits_tail % EXITS_MAX].pid;
+        int status = exits[exits_tail % EXITS_MAX].status;
+        struct kobj *ep = endpoint;
+        kobj_get(ep);
+        irq_restore(f);
+        struct mos_msg m;
+        memset(&m, 0, sizeof m);
+        m.tag = SERVICE_KMSG_CHILD_EXIT;
+        m.words[0] = (uint64_t)pid;
+        m.words[1] = (uint64_t)(int64_t)status;
+        long r = ipc_kcall(ep, &m);
+        kobj_put(ep);
+        if (r == 0)
+            exits_tail++; // delivered; if the manager died meanwhile, its successor gets it
+        else
+            sched_sleep_ns(10 * 1000 * 1000ull);
+    }
+}
+
+void service_init(void) {
+    wq_init(&exits_wq);
+    struct thread *t = thread_create("svcnotify", NULL, PRIO_SYSTEM, notifier, NULL);
+    if (!t)
+        panic("cannot create the service notifier thread");
+    thread_make_ready(t);
 }

@@ -7,6 +7,7 @@
 // Tokens are serial numbers (1, 2, 3, ... never reused) that enter a table when a call is
 // received and leave it when it is answered or fails, so a stale token matches nothing; only
 // the endpoint's server may answer, so a guessed token is no use to anyone else.
+#include <hal/time.h>
 #include "ipc.h"
 
 #include <kernel/ipc.h>
@@ -275,8 +276,11 @@ long ksys_ipc_call(int h, const struct mos_msg *req, struct mos_msg *reply) {
     return r;
 }
 
-long ksys_ipc_recv(int h, struct mos_msg *msg) {
+// Receive with a time limit: timeout_ns 0 polls, WAIT_FOREVER waits without one.
+static long recv(int h, struct mos_msg *msg, uint64_t timeout_ns) {
     struct process *cur = proc_current();
+    uint64_t now = hal_time_ns();
+    uint64_t deadline = timeout_ns == WAIT_FOREVER || timeout_ns > UINT64_MAX - now ? WAIT_FOREVER : now + timeout_ns;
     struct endpoint *ep = (struct endpoint *)ipc_get(h, KOBJ_ENDPOINT);
     if (!ep)
         return -MOS_EBADF;
@@ -302,9 +306,18 @@ long ksys_ipc_recv(int h, struct mos_msg *msg) {
             struct receiver rv = {.call = NULL};
             wq_init(&rv.wq);
             list_add_tail(&rv.link, &ep->receivers);
-            long w = wq_wait(&rv.wq, WAIT_FOREVER);
+            uint64_t left = deadline;
+            if (deadline != WAIT_FOREVER) {
+                uint64_t t = hal_time_ns();
+                left = t >= deadline ? 0 : deadline - t;
+            }
+            long w = wq_wait(&rv.wq, left);
             list_del(&rv.link);
             c = rv.call;
+            if (!c && w == -MOS_ETIMEDOUT) {
+                r = -MOS_ETIMEDOUT;
+                break;
+            }
             if (!c && w != -MOS_EPIPE && w < 0) {
                 r = -MOS_EINTR;
                 break;
@@ -333,6 +346,10 @@ out:
     kobj_put(&ep->obj);
     return r;
 }
+
+long ksys_ipc_recv(int h, struct mos_msg *msg) { return recv(h, msg, WAIT_FOREVER); }
+
+long ksys_ipc_recv_timeout(int h, struct mos_msg *msg, uint64_t timeout_ns) { return recv(h, msg, timeout_ns); }
 
 long ksys_ipc_reply(long token, const struct mos_msg *reply) {
     struct process *cur = proc_current();

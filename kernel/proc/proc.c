@@ -2,6 +2,7 @@
 #include <hal/context.h>
 #include <kernel/console.h>
 #include <kernel/elf.h>
+#include <kernel/init.h>
 #include <kernel/initrd.h>
 #include <kernel/klog.h>
 #include <kernel/mm.h>
@@ -176,6 +177,7 @@ _Noreturn void proc_exit_current(int status) {
     struct process *parent = p->ppid ? proc_find(p->ppid) : NULL;
     if (!parent)
         p->ppid = 0;
+    service_child_exited(parent, p->pid, status);
     wq_wake_all(parent ? &parent->child_exit : &kernel_children, 0);
     if (orphans)
         wq_wake_all(&kernel_children, 0);

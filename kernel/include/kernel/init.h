@@ -2,3 +2,7 @@
 void init_start(void); // the kernel's first thread (kernel/init.c)
 long init_manager_pid(void);      // the service manager's pid, 0 when it is not running
 void service_manager_exited(void); // kernel/service.c: forget its endpoint
+struct process;
+// kernel/service.c: the service manager learns of its children's exits through its endpoint.
+void service_child_exited(struct process *parent, long pid, int status);
+void service_init(void);

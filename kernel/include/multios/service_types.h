@@ -67,6 +67,12 @@ enum service_event {
     SERVICE_EVENT_ALL = 15,
 };
 
+// Messages the kernel itself sends to the service manager's endpoint (sender 0), beside the
+// forwarded service calls (whose tags are syscall numbers).
+enum service_kernel_message {
+    SERVICE_KMSG_CHILD_EXIT = 0x10000, // words[0] a child's pid, words[1] its wait status
+};
+
 enum service_definition_format {
     SERVICE_FORMAT_TOML = 0,
     SERVICE_FORMAT_JSON = 1,

@@ -66,6 +66,7 @@ enum mos_syscall {
     SYS_sem_post = 53,
     SYS_handle_grant = 54,
     SYS_handle_close = 55,
+    SYS_ipc_recv_timeout = 56,
 
     SYS_open = 64,
     SYS_fread = 65,
@@ -332,6 +333,13 @@ long sys_ipc_call(int h, const struct mos_msg *req, struct mos_msg *reply);
  *  errors: MOS_EBADF (h is not an endpoint), MOS_EPERM (the caller is not the endpoint's
  *          server), MOS_EINTR, MOS_EFAULT */
 long sys_ipc_recv(int h, struct mos_msg *msg);
+
+/** Like ipc_recv, but gives up after timeout_ns (0 polls; MOS_TIMEOUT_FOREVER waits without
+ *  limit): what a server needs that also keeps timers.
+ *  returns: the reply token, as ipc_recv.
+ *  errors: MOS_EBADF, MOS_EPERM (not the endpoint's server), MOS_EFAULT, MOS_ETIMEDOUT,
+ *          MOS_EINTR */
+long sys_ipc_recv_timeout(int h, struct mos_msg *msg, uint64_t timeout_ns);
 
 /** Answers the call identified by token and wakes its caller.
  *  returns: 0.
