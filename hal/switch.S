@@ -1,6 +1,8 @@
 // Kernel stack switching, the first entry of a thread, the way down to ring 3, and the
 // syscall instruction's entry and exit.
 
+#include "frame.h"
+
     .text
     .code64
 
@@ -71,40 +73,12 @@ hal_syscall_entry:
     pushq %rcx                                 // rip
     pushq $0                                   // error
     pushq $0x1000                              // vector: HAL_SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GPRS
     cld
     movq %rsp, %rdi
     callq *syscall_handler(%rip)
     cli
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    RESTORE_GPRS
     addq $16, %rsp                             // vector, error
     // sysret would load a non-canonical rip in ring 0 and fault there: such a return (only a
     // frame the kernel rewrote could hold one) goes through iretq, which faults in ring 3.
