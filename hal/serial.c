@@ -37,7 +37,8 @@ void hal_serial_write(enum hal_serial_port port, const char *buf, size_t len) {
         return;
     uint16_t base = base_of[port];
     for (size_t i = 0; i < len; i++) {
-        if (buf[i] == '\n')
+        // COM2 carries MicroPython's raw REPL, a binary protocol: bytes go out as they are.
+        if (buf[i] == '\n' && port == HAL_COM1)
             putc_raw(base, '\r');
         putc_raw(base, buf[i]);
     }

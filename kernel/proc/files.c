@@ -117,7 +117,12 @@ long ksys_fread(int h, void *buf, size_t len) {
     return (long)n;
 }
 
-long ksys_close(int h) { return handle_close(proc_current(), h); }
+long ksys_close(int h) {
+    // close is for files; other objects go with handle_close.
+    if (!handle_lookup(proc_current(), h, KOBJ_FILE))
+        return -MOS_EBADF;
+    return handle_close(proc_current(), h);
+}
 
 long ksys_stat(const char *path, struct mos_stat *st) {
     char kpath[MOS_PATH_MAX];

@@ -2,6 +2,7 @@
 // The guest build and the host-native build (host/) both use exactly this
 // file; only the HAL behind mphalport.h differs.
 
+#include <stddef.h>
 #include <stdint.h>
 #include <alloca.h>
 
@@ -51,6 +52,17 @@
 extern const struct _mp_print_t mp_stderr_print;
 #define MICROPY_ERROR_PRINTER                   (&mp_stderr_print)
 
+// Language details beyond the EXTRA_FEATURES level, for CPython parity (each
+// is a test of MicroPython's suite that runs rather than skips).
+#define MICROPY_PY_FUNCTION_ATTRS_CODE          (1)
+#define MICROPY_PY_BUILTINS_MEMORYVIEW_ITEMSIZE (1)
+#define MICROPY_PY_BUILTINS_RANGE_BINOP         (1)
+#define MICROPY_PY_ALL_INPLACE_SPECIAL_METHODS  (1)
+#define MICROPY_PY_MICROPYTHON_HEAP_LOCKED      (1)
+#define MICROPY_PY_IO_BUFFEREDWRITER            (1)
+#define MICROPY_PY_SYS_GETSIZEOF                (1)
+#define MICROPY_PY_SYS_TRACEBACKLIMIT           (1)
+
 // Modules.
 #define MICROPY_PY_SYS                          (1)
 #define MICROPY_PY_SYS_PLATFORM                 "multios"
@@ -75,6 +87,8 @@ extern const struct _mp_print_t mp_stderr_print;
 #define MICROPY_PY_HEAPQ                        (1)
 #define MICROPY_PY_RANDOM                       (1)
 #define MICROPY_PY_RANDOM_EXTRA_FUNCS           (1)
+// A different sequence each run unless random.seed() is called.
+#define MICROPY_PY_RANDOM_SEED_INIT_FUNC        (mp_port_random_seed())
 #define MICROPY_PY_BINASCII                     (1)
 #define MICROPY_PY_BINASCII_CRC32               (1)
 #define MICROPY_PY_HASHLIB                      (1)
@@ -83,6 +97,9 @@ extern const struct _mp_print_t mp_stderr_print;
 #define MICROPY_PY_TIME                         (1)
 #define MICROPY_PY_TIME_TIME_TIME_NS            (1)
 #define MICROPY_PY_TIME_INCLUDEFILE             "port/modtime_port.h"
+#define MICROPY_PY_TIME_GMTIME_LOCALTIME_MKTIME  (1)
+// time.time() counts from 1970, as in CPython (the HAL's wall clock is UTC).
+#define MICROPY_EPOCH_IS_1970                   (1)
 #define MICROPY_PY_ERRNO                        (1)
 #define MICROPY_PY_ARRAY                        (1)
 // The C half of asyncio; the Python package (extmod/asyncio) is frozen later.
@@ -110,6 +127,13 @@ extern const struct _mp_print_t mp_stderr_print;
 #define MICROPY_HW_BOARD_NAME                   "MultiOS"
 #define MICROPY_HW_MCU_NAME                     "x86_64"
 
+// Every 64th branch or return of the VM calls mp_port_poll(): in the guest it
+// looks for console input (Ctrl-C raises KeyboardInterrupt) at most every 10 ms.
+extern unsigned int mp_port_poll_countdown;
+void mp_port_poll(void);
+#define MICROPY_VM_HOOK_LOOP                    if (--mp_port_poll_countdown == 0) { mp_port_poll(); }
+#define MICROPY_VM_HOOK_RETURN                  MICROPY_VM_HOOK_LOOP
+
 // Type definitions for x86_64 (LP64), matching py/mpconfig.h's INT_FMT.
 typedef long mp_int_t;
 typedef unsigned long mp_uint_t;
@@ -120,3 +144,5 @@ typedef long mp_off_t;
 // The heap areas behind MICROPY_GC_SPLIT_HEAP_AUTO, from each HAL.
 void *mp_port_heap_alloc(size_t size);
 void mp_port_heap_free(void *area);
+// random's seed when the program sets none: the time-stamp counter.
+uint32_t mp_port_random_seed(void);

@@ -18,3 +18,8 @@ static inline mp_uint_t mp_hal_ticks_cpu(void) {
     return (mp_uint_t)__builtin_ia32_rdtsc();
 }
 #define mp_hal_ticks_cpu mp_hal_ticks_cpu
+
+// Waiting for an event (select.poll, asyncio): MultiOS delivers none to a
+// process yet, so sleep at most a millisecond and let the caller look again.
+void mp_port_wfe(mp_int_t timeout_ms);
+#define MICROPY_INTERNAL_WFE(timeout_ms) mp_port_wfe(timeout_ms)

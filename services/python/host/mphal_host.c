@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "py/builtin.h"
+#include "py/gc.h"
 #include "py/lexer.h"
 #include "py/mperrno.h"
 #include "py/mphal.h"
@@ -115,6 +116,46 @@ void mp_hal_delay_us(mp_uint_t us) {
 
 void mp_hal_delay_ms(mp_uint_t ms) {
     mp_hal_delay_us(ms * 1000);
+}
+
+// Ctrl-C arrives as SIGINT on the host: nothing to look for.
+unsigned int mp_port_poll_countdown = 1;
+
+void mp_port_poll(void) {
+    mp_port_poll_countdown = 1u << 30;
+}
+
+uint32_t mp_port_random_seed(void) {
+    return (uint32_t)mp_hal_ticks_cpu();
+}
+
+void mp_port_wfe(mp_int_t timeout_ms) {
+    mp_hal_delay_us(timeout_ms >= 0 && timeout_ms < 1 ? 0 : 1000);
+}
+
+// Heap areas added as the heap grows (MICROPY_GC_SPLIT_HEAP_AUTO), up to
+// 1 GiB more than main's first area.
+static size_t heap_added;
+#define HEAP_GROWTH_MAX ((size_t)1 << 30)
+
+void *mp_port_heap_alloc(size_t size) {
+    void *p = malloc(size + sizeof(size_t));
+    if (p == NULL) {
+        return NULL;
+    }
+    *(size_t *)p = size;
+    heap_added += size;
+    return (size_t *)p + 1;
+}
+
+void mp_port_heap_free(void *area) {
+    size_t *p = (size_t *)area - 1;
+    heap_added -= *p;
+    free(p);
+}
+
+size_t gc_get_max_new_split(void) {
+    return HEAP_GROWTH_MAX - heap_added;
 }
 
 // Reads the whole file, which may be a pipe such as /dev/stdin.

@@ -1,5 +1,7 @@
 // Running Python programs, shared by the host-native and the guest mains.
 
+#include <string.h>
+
 #include "py/compile.h"
 #include "py/mphal.h"
 #include "py/runtime.h"
@@ -33,6 +35,39 @@ int mp_port_exec_file(const char *path) {
         mp_obj_t module_fun = mp_compile(&tree, name, false);
         mp_hal_set_interrupt_char(CHAR_CTRL_C);
         mp_call_function_0(module_fun);
+        mp_hal_set_interrupt_char(-1);
+        mp_handle_pending(true);
+        nlr_pop();
+        return 0;
+    }
+    mp_hal_set_interrupt_char(-1);
+    mp_handle_pending(false);
+    return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
+}
+
+int mp_port_exec_str(const char *src) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_lexer_t *lex = mp_lexer_new_from_str_len(MP_QSTR__lt_string_gt_, src, strlen(src), 0);
+        mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
+        mp_obj_t module_fun = mp_compile(&tree, MP_QSTR__lt_string_gt_, false);
+        mp_hal_set_interrupt_char(CHAR_CTRL_C);
+        mp_call_function_0(module_fun);
+        mp_hal_set_interrupt_char(-1);
+        mp_handle_pending(true);
+        nlr_pop();
+        return 0;
+    }
+    mp_hal_set_interrupt_char(-1);
+    mp_handle_pending(false);
+    return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
+}
+
+int mp_port_exec_module(const char *name) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_hal_set_interrupt_char(CHAR_CTRL_C);
+        mp_import_name(qstr_from_str(name), mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
         mp_hal_set_interrupt_char(-1);
         mp_handle_pending(true);
         nlr_pop();

@@ -7,4 +7,9 @@
 // SystemExit's code, or 1 after printing an uncaught exception to stderr.
 int mp_port_exec_file(const char *path);
 
+// The same for the program text src (python -c) and for importing the
+// module name (a frozen main).
+int mp_port_exec_str(const char *src);
+int mp_port_exec_module(const char *name);
+
 #endif

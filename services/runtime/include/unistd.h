@@ -14,3 +14,10 @@ pid_t getpid(void);
 unsigned sleep(unsigned seconds);
 int usleep(unsigned long usec);
 _Noreturn void _exit(int status);
+
+// lseek's whence values, which POSIX also puts here (as in <stdio.h>).
+#ifndef SEEK_SET
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#endif

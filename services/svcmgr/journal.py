@@ -1,0 +1,123 @@
+# Logs: each service's stdout and stderr, and svcmgr's own decisions.
+#
+# A service's journal is a bounded list of (time_ms, stream, text) lines, created when
+# the service first writes; the oldest lines go first. svcmgr's decisions (why a service
+# was started, stopped, skipped or restarted) are structured: one JSON object per line,
+# kept in a bounded list of their own, copied into the journal of the service they are
+# about (stream "svcmgr") and handed to a sink (the console) as they happen.
+
+import json
+
+LINES_PER_SERVICE = 100   # lines kept per service (1,000 services: at most ~10 MB)
+LINE_MAX = 512            # characters kept of one line; the rest is cut
+DECISIONS_KEPT = 1000     # decision lines kept in svcmgr's own log
+
+STDOUT = "stdout"
+STDERR = "stderr"
+SVCMGR = "svcmgr"
+
+
+class Journal:
+    def __init__(self, clock, sink=None, lines_per_service=LINES_PER_SERVICE, decisions_kept=DECISIONS_KEPT):
+        self.clock = clock          # returns milliseconds
+        self.sink = sink            # called with each decision line (JSON text)
+        self.per_service = lines_per_service
+        self.kept = decisions_kept
+        self.logs = {}              # service name -> list of (t, stream, text)
+        self.partial = {}           # (name, stream) -> text written without a newline yet
+        self.decisions = []         # JSON lines
+        self.dropped = {}           # service name -> lines dropped from the front
+
+    def write(self, name, stream, data):
+        """Appends output of a service; data may hold several lines or part of one."""
+        if type(data) is not str:
+            data = _decode(data)
+        key = (name, stream)
+        head = self.partial.pop(key, None)
+        if head is not None:
+            data = head + data
+        parts = data.split("\n")
+        tail = parts.pop()
+        for line in parts:
+            self._add(name, stream, line.rstrip("\r"))
+        if tail:
+            if len(tail) > LINE_MAX:
+                self._add(name, stream, tail)
+            else:
+                self.partial[key] = tail
+
+    def flush(self, name):
+        """Ends a partial line of a service whose process ended."""
+        for stream in (STDOUT, STDERR):
+            tail = self.partial.pop((name, stream), None)
+            if tail:
+                self._add(name, stream, tail)
+
+    def _add(self, name, stream, text):
+        if len(text) > LINE_MAX:
+            text = text[:LINE_MAX - 3] + "..."
+        lines = self.logs.get(name)
+        if lines is None:
+            lines = self.logs[name] = []
+        if len(lines) >= self.per_service:
+            del lines[0]
+            self.dropped[name] = self.dropped.get(name, 0) + 1
+        lines.append((self.clock(), stream, text))
+
+    def lines(self, name, n=None):
+        """The last n lines of a service (all kept lines when n is None), oldest first."""
+        lines = self.logs.get(name, ())
+        if n is None or n >= len(lines):
+            return list(lines)
+        if n <= 0:
+            return []
+        return lines[len(lines) - n:]
+
+    def forget(self, name):
+        self.logs.pop(name, None)
+        self.dropped.pop(name, None)
+        for stream in (STDOUT, STDERR):
+            self.partial.pop((name, stream), None)
+
+    def decide(self, action, service, reason, extra=None):
+        """Records a decision: {"t": ms, "action": ..., "service": ..., "reason": ...}
+        plus the fields of extra. Returns the JSON line."""
+        # Built by hand so that the keys keep their order on MicroPython too, whose
+        # dicts do not remember insertion order.
+        parts = ['{"t": %d' % self.clock(), '"action": ' + json.dumps(action),
+                 '"service": ' + json.dumps(service), '"reason": ' + json.dumps(reason)]
+        if extra:
+            for k in extra:
+                parts.append(json.dumps(k) + ": " + json.dumps(extra[k]))
+        line = ", ".join(parts) + "}"
+        if len(self.decisions) >= self.kept:
+            del self.decisions[0]
+        self.decisions.append(line)
+        if service:
+            # The service's own journal gets the same as a sentence.
+            text = action + ": " + reason
+            if extra:
+                text += " (" + ", ".join(["%s=%s" % (k, _plain(extra[k])) for k in extra]) + ")"
+            self._add(service, SVCMGR, text)
+        if self.sink is not None:
+            self.sink(line)
+        return line
+
+    def recent_decisions(self, n=None):
+        if n is None or n >= len(self.decisions):
+            return list(self.decisions)
+        return self.decisions[len(self.decisions) - n:]
+
+
+def _decode(data):
+    # MicroPython's str() has no error handler: on bad UTF-8 keep the ASCII, mark the rest.
+    try:
+        return str(data, "utf-8")
+    except Exception:
+        return "".join([chr(b) if b < 128 else "?" for b in data])
+
+
+def _plain(v):
+    if type(v) is list or type(v) is tuple:
+        return " ".join([str(x) for x in v])
+    return str(v)

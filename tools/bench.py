@@ -1,0 +1,106 @@
+"""./multios bench: boot /bin/kbench (QEMU direct boot; TCG unless MULTIOS_ACCEL or --accel
+says otherwise), collect its "BENCH name median_ns p99_ns runs" lines, print a table and write
+build/bench/results.json.
+
+  bench.py [--quick] [--scale N] [--accel tcg|kvm|auto] [--json PATH]
+
+The peer and ratio columns stay empty until a peer system is measured in the same run.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+
+import qemu_cmd as qemu
+
+ROOT = qemu.ROOT
+RESULTS = os.path.join(ROOT, "build", "bench", "results.json")
+BENCH_LINE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+)\s*$", re.M)
+TSC_LINE = re.compile(r"kbench: tsc (\d+) Hz")
+FIGURES = {
+    "null_syscall": "null system call (getpid)",
+    "ipc_roundtrip": "IPC call/reply round trip, two processes",
+    "spawn_wait": "spawn + exit + wait of /bin/true",
+}
+
+
+class BenchError(Exception):
+    pass
+
+
+def run_kbench(kbench_args=(), accel="tcg", timeout=900):
+    """Boots the kernel with mos.run=/bin/kbench,ARGS; returns (figures, tsc_hz, console).
+    figures: [{"name", "median_ns", "p99_ns", "runs"}] in kbench's order."""
+    cmdline = ",".join(["mos.run=/bin/kbench"] + list(kbench_args))
+    args = qemu.base_args("direct", accel=accel, cmdline=cmdline) + ["-display", "none", "-serial", "stdio"]
+    try:
+        r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        raise BenchError("kbench did not finish in %d s; console tail:\n%s" % (timeout, out[-3000:]))
+    out = r.stdout.decode("utf-8", "replace").replace("\r", "")
+    if r.returncode != qemu.qemu_status(0) or "kbench: done" not in out:
+        raise BenchError("kbench failed (QEMU status %d); console tail:\n%s" % (r.returncode, out[-3000:]))
+    figures = [{"name": m.group(1), "median_ns": int(m.group(2)), "p99_ns": int(m.group(3)),
+                "runs": int(m.group(4))} for m in BENCH_LINE.finditer(out)]
+    tsc = TSC_LINE.search(out)
+    return figures, int(tsc.group(1)) if tsc else None, out
+
+
+def table(figures, accel):
+    rows = [("figure", "MultiOS", "peer", "ratio", "unit", "accelerator", "p99", "runs")]
+    for f in figures:
+        peer = f.get("peer_ns")
+        ratio = "%.2f" % (f["median_ns"] / peer) if peer else ""
+        rows.append((FIGURES.get(f["name"], f["name"]), str(f["median_ns"]), str(peer or ""), ratio, "ns",
+                     accel.upper(), str(f["p99_ns"]), str(f["runs"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="multios bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a handful of runs per figure (a smoke test)")
+    ap.add_argument("--scale", type=int, default=1, help="multiply kbench's run counts")
+    ap.add_argument("--accel", default=None, help="tcg (default), kvm or auto")
+    ap.add_argument("--json", default=RESULTS, help="where to write the results (default %(default)s)")
+    args = ap.parse_args(argv)
+    accel = qemu.choose_accel(args.accel)
+    kargs = ["--quick"] if args.quick else []
+    if args.scale != 1:
+        kargs += ["--scale", str(args.scale)]
+    print("multios bench: booting /bin/kbench %s(direct boot, %s)" % (" ".join(kargs) + " " if kargs else "",
+                                                                     accel.upper()), flush=True)
+    try:
+        figures, tsc_hz, _ = run_kbench(kargs, accel=accel)
+    except BenchError as e:
+        sys.exit("multios bench: %s" % e)
+    missing = [name for name in FIGURES if name not in {f["name"] for f in figures}]
+    if missing:
+        sys.exit("multios bench: kbench printed no figure for %s" % ", ".join(missing))
+    for f in figures:
+        f.update(peer_ns=None, ratio=None, unit="ns", description=FIGURES.get(f["name"], f["name"]))
+    print(table(figures, accel))
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    result = {"accelerator": accel, "tsc_hz": tsc_hz, "quick": args.quick, "scale": args.scale,
+              "measured": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "method": "median and 99th percentile of individually timed runs, rdtsc in the guest, "
+                        "converted with the kernel's calibrated TSC frequency",
+              "figures": figures}
+    with open(args.json, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print("results: %s" % os.path.relpath(args.json, os.getcwd()))
+
+
+if __name__ == "__main__":
+    main()
