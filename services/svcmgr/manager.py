@@ -283,6 +283,20 @@ class Manager:
     def services(self, pattern=""):
         return self.registry.find(pattern)
 
+    def adopt(self, running):
+        """After a restart of the service manager: running maps pid -> service name of the
+        processes its predecessor started and the kernel handed back. They are Running
+        again without a restart (MINIX RS keeps drivers across its own restart the same way)."""
+        for pid in running:
+            svc = self.registry.lookup(running[pid])
+            if svc is None or svc.d.type == SERVICE_TYPE_GROUP:
+                continue
+            svc.pid = pid
+            self.pids[pid] = svc
+            self.journal.decide("adopt", svc.name, "re-adopted after a service manager restart", {"pid": pid})
+            self.registry.set_health(svc, SERVICE_HEALTH_HEALTHY)
+            self._set_state(svc, RUNNING, "running: re-adopted as pid %d" % pid)
+
     # Boot.
 
     def boot(self, done=None):

@@ -12,9 +12,12 @@
 // --relay HANDLE, started by the REPL) reads the console meanwhile.
 // A program whose frozen modules include `main` (svcmgr) runs that instead.
 //
-// The GC heap starts at heapsize bytes of anonymous memory (default 16 MiB)
-// and grows by more areas when a collection leaves too little, up to heapmax
-// bytes in all (default: as long as the kernel has frames to spare).
+// The GC heap starts at heapsize bytes of anonymous memory (default 4 MiB:
+// every Python service is a process of its own, and the kernel maps memory
+// eagerly) and grows by more areas, at least doubling it, when a collection
+// leaves too little, up to heapmax bytes in all (default: as long as the
+// kernel keeps 8 MiB free). 100,000 string-keyed dict inserts and lookups:
+// 855 ms from a 4 MiB start, 627 ms from 16 MiB (TCG).
 
 #include <mos.h>
 #include <stdint.h>
@@ -31,7 +34,7 @@
 #include "guest/port.h"
 #include "port/run.h"
 
-#define HEAP_SIZE_DEFAULT ((size_t)16 << 20)
+#define HEAP_SIZE_DEFAULT ((size_t)4 << 20)
 // Processes start with a 256 KiB stack: leave room for what is above main and
 // for the C frames between two stack checks.
 #define STACK_USABLE ((size_t)224 << 10)
@@ -108,7 +111,7 @@ int main(int argc, char **argv) {
             } else {
                 usage();
             }
-            if (heap_size < 65536 || heap_max < heap_size) {
+            if (heap_size < 65536 || heap_max < 65536) {
                 usage();
             }
             argi += 2;
@@ -124,6 +127,9 @@ int main(int argc, char **argv) {
         }
     }
 
+    if (heap_size > heap_max) {
+        heap_size = heap_max; // -X heapmax alone, below the default start
+    }
     if (!mp_port_heap_init(heap_size, heap_max)) {
         fprintf(stderr, "python: cannot map a %zu-byte heap\n", heap_size);
         return 1;

@@ -12,8 +12,9 @@
 //         Where the table gives its size (a struct or a scalar), it may also
 //         be None or left out at the end: the call then allocates it, and
 //         returns (result, bytes) instead of the result alone.
-// A p or o buffer followed by a u is the buffer and its length: the length
-// must fit the buffer, and may be left out at the end (the buffer's length).
+// A p or o buffer of no known size followed by a u is the buffer and its
+// length: the length must fit the buffer, and may be left out at the end
+// (the buffer's length).
 // Results are ints >= 0; a negative result raises OSError with the kernel's
 // error number (mos_consts has the names, e.g. mos_consts.ENOENT).
 
@@ -68,13 +69,17 @@ static mp_obj_t mos_call(int nr, const char *sig, size_t n_args, const mp_obj_t 
     const char *vecs[2][VEC_MAX + 1];
     size_t n_vecs = 0;
 
+    // A u right after a p or o of no known size is that buffer's length.
+    bool is_len[6] = {false};
+    for (size_t i = 1; i < nargs; i++) {
+        is_len[i] = sig[i] == 'u' && (sig[i - 1] == 'p' || sig[i - 1] == 'o') && buf_size(nr, (int)i - 1) < 0;
+    }
     for (size_t i = 0; i < nargs; i++) {
         mp_obj_t arg = i < n_args ? args[i] : MP_OBJ_NULL;
         char kind = sig[i];
         if (arg == MP_OBJ_NULL) {
             // Left out: a sized output, or a length following its buffer.
-            bool ok = (kind == 'o' && buf_size(nr, (int)i) >= 0)
-                || (kind == 'u' && i > 0 && (sig[i - 1] == 'p' || sig[i - 1] == 'o'));
+            bool ok = (kind == 'o' && buf_size(nr, (int)i) >= 0) || (kind == 'u' && is_len[i]);
             if (!ok) {
                 mp_raise_TypeError(MP_ERROR_TEXT("missing argument"));
             }
@@ -86,8 +91,7 @@ static mp_obj_t mos_call(int nr, const char *sig, size_t n_args, const mp_obj_t 
                     raw[i] = (long)buf_len[i - 1];
                 } else {
                     raw[i] = (long)mp_obj_int_get_truncated(arg);
-                    if (i > 0 && (sig[i - 1] == 'p' || sig[i - 1] == 'o') && kind == 'u'
-                        && (unsigned long)raw[i] > buf_len[i - 1]) {
+                    if (kind == 'u' && is_len[i] && (unsigned long)raw[i] > buf_len[i - 1]) {
                         mp_raise_ValueError(MP_ERROR_TEXT("length exceeds the buffer"));
                     }
                 }

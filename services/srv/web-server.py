@@ -1,0 +1,7 @@
+# The web-server demo service: says it is ready, then waits to be stopped.
+import mos
+
+print("web-server: ready (pid %d)" % mos.getpid())
+mos.notify_ready()
+while True:
+    mos.sleep_ns(1000000000)
