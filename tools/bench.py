@@ -1,6 +1,7 @@
 """./multios bench: boot /bin/kbench (QEMU direct boot; TCG unless MULTIOS_ACCEL or --accel
-says otherwise), collect its "BENCH name median_ns p99_ns runs" lines, print a table and write
-build/bench/results.json.
+says otherwise), collect its "BENCH name median_ns p99_ns runs" lines; run the interpreter
+benchmarks (bench/interp/*.py) on the host-native build of our MicroPython port against CPython,
+and in the guest; print a table and write build/bench/results.json.
 
   bench.py [--quick] [--scale N] [--accel tcg|kvm|auto] [--json PATH]
 
@@ -51,13 +52,52 @@ def run_kbench(kbench_args=(), accel="tcg", timeout=900):
     return figures, int(tsc.group(1)) if tsc else None, out
 
 
+INTERP_LINE = re.compile(r"RESULT (\w+) (\d+(?:\.\d+)?)")
+INTERP_DIR = os.path.join(ROOT, "bench", "interp")
+HOST_MICROPYTHON = os.path.join(ROOT, "build", "host", "python", "micropython")
+
+
+def run_script(cmd, timeout=300, ok_status=0):
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    m = INTERP_LINE.search(r.stdout.decode("utf-8", "replace"))
+    if r.returncode != ok_status or not m:
+        raise BenchError("%s failed:\n%s" % (" ".join(cmd), r.stdout.decode("utf-8", "replace")[-2000:]))
+    return m.group(1), float(m.group(2))
+
+
+def run_interp(runs=5, accel="tcg", guest=True):
+    """Each bench/interp script: host MicroPython (our port's configuration, built natively)
+    against CPython in this process's interpreter, median of RUNS; and once in the guest."""
+    if not os.path.exists(HOST_MICROPYTHON):
+        subprocess.run([os.path.join(ROOT, ".venv", "bin", "scons"), "-Q", "-C", ROOT, HOST_MICROPYTHON],
+                       check=True, stdout=subprocess.DEVNULL)
+    figures = []
+    for script in sorted(f for f in os.listdir(INTERP_DIR) if f.endswith(".py")):
+        path = os.path.join(INTERP_DIR, script)
+        mp = sorted(run_script([HOST_MICROPYTHON, path])[1] for _ in range(runs))
+        cp = sorted(run_script([sys.executable, path])[1] for _ in range(runs))
+        name = script[:-3]
+        figures.append({"name": "host_" + name, "median_ns": int(mp[runs // 2] * 1e6), "p99_ns": int(mp[-1] * 1e6),
+                        "runs": runs, "peer_ns": int(cp[runs // 2] * 1e6), "peer": "CPython %d.%d" % sys.version_info[:2],
+                        "accelerator": "host (native)",
+                        "description": "%s: our MicroPython build, host-native, vs CPython" % name})
+        if guest:
+            args = qemu.base_args("direct", accel=accel, memory=512,
+                                  cmdline="mos.run=/bin/python,-X,heapmax=256m,/bench/" + script)
+            _, ms = run_script(args + ["-display", "none", "-serial", "stdio"], ok_status=qemu.qemu_status(0))
+            figures.append({"name": "guest_" + name, "median_ns": int(ms * 1e6), "p99_ns": int(ms * 1e6), "runs": 1,
+                            "peer_ns": None, "description": "%s: /bin/python in the guest (%s)" % (name, accel.upper())})
+    return figures
+
+
 def table(figures, accel):
     rows = [("figure", "MultiOS", "peer", "ratio", "unit", "accelerator", "p99", "runs")]
     for f in figures:
         peer = f.get("peer_ns")
         ratio = "%.2f" % (f["median_ns"] / peer) if peer else ""
-        rows.append((FIGURES.get(f["name"], f["name"]), str(f["median_ns"]), str(peer or ""), ratio, "ns",
-                     accel.upper(), str(f["p99_ns"]), str(f["runs"])))
+        rows.append((FIGURES.get(f["name"], f.get("description", f["name"])), str(f["median_ns"]), str(peer or ""), ratio, "ns",
+                     f.get("accelerator", accel.upper()), str(f["p99_ns"]), str(f["runs"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, r in enumerate(rows):
@@ -89,6 +129,14 @@ def main(argv=None):
         sys.exit("multios bench: kbench printed no figure for %s" % ", ".join(missing))
     for f in figures:
         f.update(peer_ns=None, ratio=None, unit="ns", description=FIGURES.get(f["name"], f["name"]))
+    print("multios bench: interpreter figures (bench/interp)", flush=True)
+    try:
+        figures += run_interp(runs=1 if args.quick else 5, accel=accel, guest=not args.quick)
+    except BenchError as e:
+        sys.exit("multios bench: %s" % e)
+    for f in figures:
+        if f.get("peer_ns"):
+            f["ratio"] = round(f["median_ns"] / f["peer_ns"], 2)
     print(table(figures, accel))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     result = {"accelerator": accel, "tsc_hz": tsc_hz, "quick": args.quick, "scale": args.scale,
