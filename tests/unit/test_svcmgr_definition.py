@@ -8,35 +8,12 @@ import definition
 from definition import load
 from errors import DefinitionError
 from mos_consts import (ConfigurationError, InvalidConfiguration, SERVICE_TYPE_USER,
+import seed_example
                         SERVICE_TYPE_SYSTEM, SERVICE_TYPE_GROUP, SERVICE_TYPE_LOAD_BALANCER,
                         SERVICE_FORMAT_JSON)
 
 # The seed's example, as written (with the exec it needs to run).
-SEED = '''[service]
-name = "web-server"
-display_name = "Web Server"
-description = "HTTP web server"
-type = "UserService"
-auto_restart = true
-max_restarts = 5
-health_check_interval = 30000
-exec = "/bin/web-server"
-
-[service.dependencies]
-required = ["database", "cache"]
-optional = ["logging"]
-
-[service.network]
-bind_address = "0.0.0.0"
-bind_port = 8080
-protocol = "Http"
-ssl_enabled = true
-
-[service.resources]
-cpu_limit = 2.0
-memory_limit = "512MB"
-file_descriptor_limit = 1024
-'''
+SEED = seed_example.WEB_SERVER_RUNNABLE
 
 
 def test_seed_example_loads():

@@ -82,31 +82,7 @@ def test_invalid(path):
     assert err.line >= 1 and err.col >= 1 and err.reason
 
 
-SEED = """\
-[service]
-name = "web-server"
-display_name = "Web Server"
-description = "HTTP web server"
-type = "UserService"
-auto_restart = true
-max_restarts = 5
-health_check_interval = 30000
-
-[service.dependencies]
-required = ["database", "cache"]
-optional = ["logging"]
-
-[service.network]
-bind_address = "0.0.0.0"
-bind_port = 8080
-protocol = "Http"
-ssl_enabled = true
-
-[service.resources]
-cpu_limit = 2.0
-memory_limit = "512MB"
-file_descriptor_limit = 1024
-"""
+SEED = seed_example.WEB_SERVER
 
 
 def test_seed_example():
@@ -339,6 +315,7 @@ MICROPYTHON_RUNNER = r'''
 import sys, os, json
 sys.path.insert(0, sys.argv[1])
 import tomlparse as T
+import seed_example
 
 def walk(d, out):
     for name in sorted(os.listdir(d)):
