@@ -4,11 +4,12 @@ import json
 
 import pytest
 
+import seed_example
+
 import definition
 from definition import load
 from errors import DefinitionError
 from mos_consts import (ConfigurationError, InvalidConfiguration, SERVICE_TYPE_USER,
-import seed_example
                         SERVICE_TYPE_SYSTEM, SERVICE_TYPE_GROUP, SERVICE_TYPE_LOAD_BALANCER,
                         SERVICE_FORMAT_JSON)
 

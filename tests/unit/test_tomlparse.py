@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import seed_example
+
 import tomlparse
 from tomlparse import (LocalDate, LocalDateTime, LocalTime, OffsetDateTime,
                        TomlError, loads, loads_bytes, loads_with_lines)
@@ -315,7 +317,6 @@ MICROPYTHON_RUNNER = r'''
 import sys, os, json
 sys.path.insert(0, sys.argv[1])
 import tomlparse as T
-import seed_example
 
 def walk(d, out):
     for name in sorted(os.listdir(d)):
