@@ -40,7 +40,7 @@ def qemu_status(code):
     return ((code << 1) | 1) & 0xFF
 
 
-def base_args(mode="direct", accel="tcg", memory=256, cmdline="", smp=1):
+def base_args(mode="direct", accel="tcg", memory=256, cmdline="", smp=1, initrd=None):
     if mode not in MODES:
         raise ValueError("unknown boot mode %r (one of %s)" % (mode, ", ".join(MODES)))
     # -nodefaults: no NIC, so no network option ROM for the firmware to load (~50 ms).
@@ -53,7 +53,7 @@ def base_args(mode="direct", accel="tcg", memory=256, cmdline="", smp=1):
     if cmdline:
         args += ["-fw_cfg", "name=opt/multios/cmdline,string=" + cmdline.replace(",", ",,")]
     if mode in ("direct", "microvm"):
-        args += ["-kernel", KERNEL, "-initrd", INITRD, "-append", "console=com1"]
+        args += ["-kernel", KERNEL, "-initrd", initrd or INITRD, "-append", "console=com1"]
     else:
         if mode.startswith("uefi"):
             args += ["-bios", OVMF]

@@ -18,6 +18,11 @@
 #   events    handle [max]                     -> {"events": [...]}
 #   unsubscribe handle                         -> {}
 #   health    name value                       -> {"name", "health"}
+#   hello                                      -> {"pid": the manager's, "caller", "service"}
+#   publish   endpoint handle [lifeline]       -> {"endpoint", "id"}: the calling service's
+#             endpoint, handle being the manager's copy (the service granted it first)
+#   connect   endpoint                         -> {"handle": the caller's copy, "id", "name"}
+#   cli       argv                             -> {"code", "text"}: what `svc ARGV` prints
 # "name" may also be given as "id" (a number).
 
 import json
@@ -64,9 +69,10 @@ def _state_reply(m, ref):
     return {"name": svc.name, "id": svc.id, "state": states.name(svc.state), "enabled": svc.enabled}
 
 
-def handle(m, req, reply):
+def handle(m, req, reply, caller=0):
     """Carries out request req on manager m and calls reply(dict) once, maybe later
-    (start, stop and restart answer when they are done)."""
+    (start, stop and restart answer when they are done). caller is the pid of the
+    requesting process (0: none), for the ops that need it (publish, connect)."""
     try:
         if type(req) is not dict or type(req.get("op")) is not str:
             raise ServiceError(InvalidConfiguration, "a request is an object with an \"op\"")
@@ -74,6 +80,13 @@ def handle(m, req, reply):
         fn = _SYNC.get(op)
         if fn is not None:
             reply(fn(m, req))
+            return
+        fn = _CALLER.get(op)
+        if fn is not None:
+            reply(fn(m, req, caller))
+            return
+        if op in _ASYNC:
+            _ASYNC[op](m, req, reply)
             return
         if op in ("start", "stop", "restart"):
             ref = _ref(req)
@@ -91,7 +104,7 @@ def handle(m, req, reply):
         reply(e.to_dict())
 
 
-def handle_json(m, text, reply):
+def handle_json(m, text, reply, caller=0):
     """handle() for a request and reply as JSON text."""
     try:
         req = json.loads(text)
@@ -102,7 +115,7 @@ def handle_json(m, text, reply):
     def send(d):
         reply(json.dumps(d))
 
-    handle(m, req, send)
+    handle(m, req, send, caller)
 
 
 def _list(m, req):
@@ -192,6 +205,91 @@ def _health(m, req):
     m.set_health(ref, h)
     return {"name": m.get(ref).name, "health": registry.health_name(h)}
 
+
+class _Later(Exception):
+    """A request of the svc command is answered later (start, stop, restart)."""
+
+
+def _cli(m, req, reply):
+    # The svc command run here, by cli.run, for /bin/svc. cli.run asks its client and
+    # waits for each answer, which the manager cannot do in its own loop: a request
+    # that is answered later ends this run with _Later, and once its answer comes, the
+    # command runs again from the start with that answer remembered. Requests before it
+    # are all answered at once (reads), so running them again changes nothing.
+    import cli
+    argv = req.get("argv")
+    if type(argv) is not list or [a for a in argv if type(a) is not str]:
+        raise ServiceError(InvalidConfiguration, "cli needs \"argv\": a list of strings")
+    answers = {}
+
+    class Client:
+        def call(self, r):
+            key = json.dumps(r)
+            if key in answers:
+                return cli._raise_error(answers[key])
+            box = []
+
+            def got(d):
+                if box:  # run() already ended with _Later: this is the late answer
+                    answers[key] = d
+                    attempt()
+                else:
+                    box.append(d)
+            handle(m, r, got)
+            if box:
+                return cli._raise_error(box[0])
+            box.append(None)
+            raise _Later()
+
+    def attempt():
+        try:
+            code, text = cli.run(argv, Client())
+        except _Later:
+            return
+        except Exception as e:  # a bug must not end the service manager
+            code, text = 1, "svc: internal error in the service manager: %r" % (e,)
+        reply({"code": code, "text": text})
+
+    attempt()
+
+
+def _hello(m, req, caller):
+    svc = m.pids.get(caller)
+    return {"pid": m.kernel.getpid(), "caller": caller, "service": svc.name if svc else ""}
+
+
+def _endpoint_name(req):
+    name = req.get("endpoint")
+    if type(name) is not str or not name:
+        raise ServiceError(InvalidConfiguration, "the request needs an \"endpoint\" name")
+    return name
+
+
+def _publish(m, req, caller):
+    name = _endpoint_name(req)
+    h, life = req.get("handle"), req.get("lifeline", 0)
+    if type(h) is not int or h < 0 or type(life) is not int or life < 0:
+        raise ServiceError(InvalidConfiguration, "handle and lifeline are handle numbers")
+    try:
+        m.endpoint_registered(caller, name, h, life)
+    except ServiceError:
+        for x in (h, life):  # the copies the caller granted for nothing
+            if x:
+                m._close(x)
+        raise
+    return {"endpoint": name, "id": m.pids[caller].id}
+
+
+def _connect(m, req, caller):
+    name = _endpoint_name(req)
+    h = m.connect(name, caller)
+    svc = m.get(m.registry.endpoint(name))
+    return {"handle": h, "id": svc.id, "name": svc.name}
+
+
+_CALLER = {"hello": _hello, "publish": _publish, "connect": _connect}
+
+_ASYNC = {"cli": _cli}
 
 _SYNC = {
     "list": _list, "status": _status, "enable": _sync_op("enable"),

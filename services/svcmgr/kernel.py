@@ -44,3 +44,16 @@ class Kernel:
     def read_text(self, path):
         """A whole file as str (UTF-8)."""
         raise NotImplementedError
+
+    def getpid(self):
+        """The service manager's own pid (what a service grants its endpoint to)."""
+        raise NotImplementedError
+
+    def grant(self, handle, pid):
+        """Gives process pid a handle to the object of the manager's handle; returns its
+        number in pid, or raises OSError."""
+        raise NotImplementedError
+
+    def close_handle(self, handle):
+        """Closes one of the manager's handles (a service's endpoint after it ended)."""
+        raise NotImplementedError

@@ -17,6 +17,9 @@ from manager import Manager
 
 DEFINITIONS = "/etc/services"
 STATE_SAVE_LIMIT = 60000
+SUB_DEPTH = 64    # events a subscriber's queue holds
+SUB_BACKLOG = 64  # and the registry beyond that, before it counts missed events
+FLUSH_RETRY_NS = 20000000  # how soon a full subscriber queue is tried again
 
 
 def log(msg):
@@ -54,6 +57,18 @@ class GuestKernel(Kernel):
     def read_text(self, path):
         with open(path) as f:
             return f.read()
+
+    def getpid(self):
+        return mos.getpid()
+
+    def grant(self, handle, pid):
+        if handle == self.own_endpoint:
+            raise OSError(K.EPERM)  # a service cannot publish the manager's own endpoint
+        return mos.handle_grant(handle, pid)
+
+    def close_handle(self, handle):
+        if handle != self.own_endpoint:
+            mos.handle_close(handle)
 
 
 def unpack_msg(buf):
@@ -117,8 +132,12 @@ class Server:
         self.kernel = GuestKernel()
         self.m = Manager(self.kernel)
         self.ep = mos.endpoint_create()
+        self.kernel.own_endpoint = self.ep
         mos.svcmgr_register(self.ep)
+        self.sub_queues = {}  # subscription handle -> the queue its events go to
+        self.saved = None     # what save_state kept last
         self.msg = bytearray(K.MSG_SIZE)
+        self.event = bytearray(K.MSG_SIZE)
 
     def save_state(self):
         # What a restarted service manager needs to re-adopt the running services.
@@ -126,8 +145,9 @@ class Server:
         for pid in self.m.pids:
             running[str(pid)] = self.m.pids[pid].name
         text = json.dumps(running).encode()
-        if len(text) < STATE_SAVE_LIMIT:
+        if len(text) < STATE_SAVE_LIMIT and text != self.saved:
             mos.svcmgr_save(text, len(text))
+            self.saved = text
 
     def recover(self):
         n, data = mos.svcmgr_load(bytearray(STATE_SAVE_LIMIT)), None
@@ -198,48 +218,113 @@ class Server:
             result = len(ids)
         elif tag == K.SYS_create_service:
             p = read_caller(sender, words[0], K.SERVICE_CREATE_PARAMS_SIZE)
-            addr, length, fmt = struct.unpack_from("<QQI", p, 0)
+            addr, length, fmt, flags = struct.unpack_from("<QQII", p, 0)
             if length > 256 * 1024:
                 raise ServiceError(K.InvalidConfiguration, "definition too long")
-            text = read_caller(sender, addr, length).decode()
-            result = m.create_service(text, "json" if fmt == K.SERVICE_FORMAT_JSON else "toml")
+            if flags:
+                raise ServiceError(K.InvalidConfiguration, "flags must be 0")
+            # Bytes: definition.load reports text that is not UTF-8 (ConfigurationError) and
+            # a format that is neither SERVICE_FORMAT_TOML nor _JSON (InvalidConfiguration).
+            result = m.create_service(read_caller(sender, addr, length), fmt)
         elif tag == K.SYS_notify_ready:
             m.notify_ready(sender)
         elif tag == K.SYS_service_query:
-            answer = []
-            control.handle_json(m, read_caller_str(sender, words[0], 65536), answer.append)
-            text = answer[0].encode() if answer else b"{}"
-            room = min(len(text), words[2])
-            if room:
-                mos.svcmgr_write(sender, words[1], text[:room], room)
-            result = len(text)
+            # start, stop, restart (and svc commands using them) answer once done: the
+            # caller stays blocked in its call until then.
+            def answer(text, token=token, sender=sender, addr=words[1], room=words[2]):
+                data = text.encode()
+                n = min(len(data), room)
+                try:
+                    if n:
+                        mos.svcmgr_write(sender, addr, data[:n], n)
+                    reply(token, len(data))
+                except OSError:
+                    reply(token, -K.InvalidConfiguration)  # a bad pointer, or the caller is gone
+
+            control.handle_json(m, read_caller_str(sender, words[0], 65536), answer, sender)
+            return
         elif tag == K.SYS_subscribe_services:
-            raise ServiceError(K.InvalidServiceHandle, "subscriptions over IPC are not served yet")
+            result = self.subscribe(sender, read_caller_str(sender, words[0]), int(words[1]) & 0xffffffff)
         else:
             raise ServiceError(K.InvalidConfiguration, "unknown request %d" % tag)
         reply(token, result, data)
 
+    def subscribe(self, pid, pattern, events):
+        # Each subscriber gets a queue of its own, granted to it (the call's result is its
+        # handle number); flush_events moves the registry's events there. The registry keeps
+        # what the queue cannot take yet, and counts what it must drop (a "missed" message).
+        # The subscription ends when its owner closes the queue (or ends): sending then
+        # fails with EPIPE. Subscriptions do not survive a restart of the service manager.
+        h = self.m.subscribe(pattern, events, pid, None, SUB_BACKLOG)
+        q = -1
+        try:
+            q = mos.queue_create(SUB_DEPTH)
+            mine = mos.handle_grant(q, pid)
+        except OSError as e:
+            self.m.unsubscribe(h)
+            if q >= 0:
+                mos.handle_close(q)
+            raise ServiceError(K.ResourceExhausted, "cannot give %d an event queue: %s" % (pid, e))
+        self.sub_queues[h] = q
+        return mine
+
+    def flush_events(self):
+        """Moves the events to the subscribers' queues; True if some must wait (full)."""
+        backlog = False
+        subs = self.m.registry.subs
+        for h in list(self.sub_queues):
+            q = self.sub_queues[h]
+            s = subs.get(h)
+            while s is not None and s.queue:
+                # syscalls.h: tag = the event bit (0: words[0] events were missed), words[0]
+                # the service id, [1] its state, [2] the sequence number; here also [3] its
+                # health and data its name.
+                seq, kind, ident, name, state, health = s.queue[0]
+                data = name.encode()[:K.MSG_DATA_MAX]
+                struct.pack_into("<IIq4Q", self.event, 0, kind, len(data), 0, ident, state, seq, health)
+                self.event[48:48 + len(data)] = data
+                try:
+                    mos.queue_send(q, self.event, 0)
+                except OSError as e:
+                    if e.errno == K.EAGAIN:
+                        backlog = True
+                        break  # full: the rest waits in the registry
+                    s = None   # EPIPE: the subscriber is gone
+                    break
+                del s.queue[0]
+            if s is None:
+                del self.sub_queues[h]
+                if h in subs:
+                    self.m.unsubscribe(h)
+                mos.handle_close(q)
+        return backlog
+
     def serve(self):
+        backlog = False
         while True:
             deadline = self.m.next_deadline()
             timeout = -1
             if deadline is not None:
                 timeout = max(0, deadline - self.kernel.now_ms()) * 1000000
+            if backlog and (timeout < 0 or timeout > FLUSH_RETRY_NS):
+                timeout = FLUSH_RETRY_NS  # a subscriber's queue was full: try it again soon
             try:
                 token = mos.ipc_recv_timeout(self.ep, self.msg, timeout)
             except OSError as e:
-                if e.errno == K.ETIMEDOUT:
-                    self.m.tick()
-                    continue
-                raise
-            tag, sender, words = unpack_msg(self.msg)
-            try:
-                self.dispatch(tag, sender, words, token)
-            except ServiceError as e:
-                reply(token, -e.code)
-            except OSError:
-                reply(token, -K.InvalidConfiguration)  # a bad pointer from the caller
+                if e.errno != K.ETIMEDOUT:
+                    raise
+                token = 0
+            if token:
+                tag, sender, words = unpack_msg(self.msg)
+                try:
+                    self.dispatch(tag, sender, words, token)
+                except ServiceError as e:
+                    reply(token, -e.code)
+                except OSError:
+                    reply(token, -K.InvalidConfiguration)  # a bad pointer from the caller
+            # Timers too start processes (restarts) and change states: save and tell after them.
             self.m.tick()
+            backlog = self.flush_events() if self.sub_queues else False
             self.save_state()
 
 

@@ -29,7 +29,7 @@ import heapq
 from mos_consts import (
     SERVICE_TYPE_GROUP, SERVICE_HEALTH_UNKNOWN, SERVICE_HEALTH_HEALTHY,
     SERVICE_HEALTH_UNHEALTHY, SERVICE_HEALTH_NAMES, SERVICE_EVENT_ALL, STATUS_KILLED,
-    STATUS_FAULT, ServiceNotFound, ServiceAlreadyExists, ServiceNotStopped,
+    STATUS_FAULT, ServiceNotFound, ServiceAlreadyExists, ServiceNotStopped, ServiceNotRunning,
     DependencyError, InvalidConfiguration, ServiceFailed, ServiceTimeout,
     FaultToleranceError, CircularDependency, InvalidServiceHandle, ConfigurationError,
 )
@@ -92,6 +92,7 @@ class Service:
     token = 0               # timers armed before the last change of token are stale
     check_pid = 0
     handles = None          # endpoint name -> IPC handle, as the service registered them
+    lifeline = 0            # a handle the service shares to see the manager die
     stop_sent = False
     suspended = False
     stop_members = False    # a group stopping by request: down once its members are
@@ -317,7 +318,8 @@ class Manager:
         waves = self.graph.waves(names)
         self.journal.decide("boot", "", "starting %d enabled services in %d waves" % (len(names), len(waves)),
                             {"waves": [len(w) for w in waves]})
-        self.boot_pending = set(names)
+        # Services re-adopted after a restart of the service manager are Running already.
+        self.boot_pending = set([n for n in names if self.registry.lookup(n).state != RUNNING])
         for w in waves:
             for n in w:
                 self._boot_start(n)
@@ -478,19 +480,57 @@ class Manager:
         if svc.state == STARTING:
             self._ready(svc, "it notified readiness")
 
-    def endpoint_registered(self, pid, name, handle):
+    def endpoint_registered(self, pid, name, handle, lifeline=0):
+        """Service process pid published its endpoint name: handle is the service
+        manager's copy (granted to it), which connect() grants on to clients. lifeline, if
+        not 0, is a handle the service shares with the service manager only so that it
+        sees the manager die (its end of the queue then fails with EPIPE); it is closed
+        when the process ends, like the endpoint handles."""
         svc = self.pids.get(pid)
         if svc is None:
             raise ServiceError(ServiceNotFound, "process %d is no service's" % pid)
+        owner = self.registry.by_endpoint.get(name)
+        other = self.registry.get(owner) if owner is not None and owner != svc.id else None
+        if other is not None and (states.is_live(other.state) or name in [e[0] for e in other.d.endpoints]):
+            raise ServiceError(ServiceAlreadyExists, "endpoint %r belongs to %s" % (name, other.name))
         if svc.handles is None:
             svc.handles = {}
+        old = svc.handles.get(name)
+        if old is not None and old != handle:
+            self._close(old)
         svc.handles[name] = handle
+        if lifeline:
+            if svc.lifeline and svc.lifeline != lifeline:
+                self._close(svc.lifeline)
+            svc.lifeline = lifeline
         self.registry.by_endpoint[name] = svc.id
         if svc.state == STARTING and svc.d.ready == "endpoint":
             for ep in svc.d.endpoints:
                 if ep[0] not in svc.handles:
                     return
             self._ready(svc, "it registered its endpoints")
+
+    def connect(self, name, pid):
+        """Grants process pid the endpoint name (see endpoint_registered); returns the
+        handle's number in pid."""
+        ident = self.registry.endpoint(name)
+        svc = self.registry.get(ident) if ident is not None else None
+        if svc is None:
+            raise ServiceError(ServiceNotFound, "no service has an endpoint %r" % name)
+        handle = svc.handles.get(name) if svc.handles else None
+        if handle is None or not states.is_live(svc.state):
+            raise ServiceError(ServiceNotRunning, "%s (%s) has not published endpoint %r" % (
+                svc.name, states.name(svc.state), name))
+        try:
+            return self.kernel.grant(handle, pid)
+        except OSError as e:
+            raise ServiceError(ServiceNotRunning, "cannot grant endpoint %r to %d: %s" % (name, pid, e))
+
+    def _close(self, handle):
+        try:
+            self.kernel.close_handle(handle)
+        except OSError:
+            pass
 
     def process_output(self, pid, stream, data):
         svc = self.pids.get(pid) or self.checks.get(pid)
@@ -514,9 +554,13 @@ class Manager:
         self.journal.flush(svc.name)
         if svc.handles:
             for name in svc.handles:
-                if self.registry.by_endpoint.get(name) == svc.id:
+                self._close(svc.handles[name])
+                if self.registry.by_endpoint.get(name) == svc.id and name not in [e[0] for e in svc.d.endpoints]:
                     del self.registry.by_endpoint[name]
             svc.handles = None
+        if svc.lifeline:
+            self._close(svc.lifeline)
+            svc.lifeline = 0
         state = svc.state
         if state == STOPPING:
             self._stopped(svc, "stopped (%s)" % svc.exit_text)

@@ -30,7 +30,8 @@ class MachineError(AssertionError):
 
 
 class Machine:
-    def __init__(self, name, mode="direct", cmdline="", accel=None, memory=256, extra_args=(), boot_timeout=30):
+    def __init__(self, name, mode="direct", cmdline="", accel=None, memory=256, extra_args=(), boot_timeout=30,
+                 initrd=None):
         self.name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         self.mode = mode
         self.cmdline = cmdline
@@ -38,6 +39,7 @@ class Machine:
         self.memory = memory
         self.extra_args = list(extra_args)
         self.boot_timeout = boot_timeout
+        self.initrd = initrd  # another initrd (direct and microvm modes), e.g. made by tools/mkinitrd.py
         self.proc = None
         self.qmp = None
         self.buffers = {p: bytearray() for p in PORTS}
@@ -75,7 +77,8 @@ class Machine:
             listeners[port] = (s, path)
         qmp_path = os.path.join(self.tmp.name, "qmp.sock")
         self.qmp = QEMUMonitorProtocol(qmp_path, server=True)
-        self.args = qemu.base_args(self.mode, accel=self.accel, memory=self.memory, cmdline=self.cmdline)
+        self.args = qemu.base_args(self.mode, accel=self.accel, memory=self.memory, cmdline=self.cmdline,
+                                   initrd=self.initrd)
         self.args += ["-display", "none", "-qmp", "unix:" + qmp_path]
         for port in PORTS:
             self.args += ["-chardev", "socket,id=%s,path=%s" % (port, listeners[port][1]), "-serial", "chardev:" + port]

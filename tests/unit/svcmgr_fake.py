@@ -59,6 +59,9 @@ class FakeKernel(kernel.Kernel):
         self.missing = set()     # paths whose spawn fails
         self.history = []        # (time, what, service name, pid)
         self.manager = None
+        self.next_handle = 5000  # handles granted to processes
+        self.grants = []         # (manager's handle, pid, pid's handle)
+        self.closed = []         # manager's handles closed
 
     # The Kernel interface.
 
@@ -111,6 +114,19 @@ class FakeKernel(kernel.Kernel):
         for fn, args in p.deferred:
             self._at(0, fn, *args)
         p.deferred = []
+
+    def getpid(self):
+        return 1
+
+    def grant(self, handle, pid):
+        if pid not in self.procs or not self.procs[pid].alive:
+            raise OSError(3, "no such process")
+        self.next_handle += 1
+        self.grants.append((handle, pid, self.next_handle))
+        return self.next_handle
+
+    def close_handle(self, handle):
+        self.closed.append(handle)
 
     def listdir(self, path):
         prefix = path.rstrip("/") + "/"
