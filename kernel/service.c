@@ -13,7 +13,7 @@
 #include <multios/syscalls.h>
 #include <syscall_dispatch.h>
 
-enum { STATE_MAX = 64 * 1024, COPY_CHUNK = 512, EXITS_MAX = 1024 };
+enum { STATE_MAX = 64 * 1024, COPY_CHUNK = 512, EXITS_MAX = 1024, OUTPUT_MAX = 64 * 1024 };
 
 static struct kobj *endpoint; // the service manager's, while it runs
 static long manager_pid;
@@ -192,25 +192,84 @@ void service_child_exited(struct process *parent, long pid, int status) {
     irq_restore(f);
 }
 
+// Services' output, as records: pid (8 bytes), stream (1), length (1), then the bytes. A full
+// ring drops new output and counts it; the count travels with the next record delivered.
+static uint8_t output[OUTPUT_MAX];
+static uint64_t out_head, out_tail, out_dropped;
+
+void service_output(long pid, int stream, const char *buf, size_t len) {
+    unsigned long f = irq_save();
+    if (!endpoint) {
+        irq_restore(f);
+        return;
+    }
+    while (len) {
+        size_t n = len < MOS_MSG_DATA_MAX ? len : MOS_MSG_DATA_MAX;
+        if (OUTPUT_MAX - (out_head - out_tail) < 10 + n) {
+            out_dropped += len;
+            break;
+        }
+        uint8_t rec[10];
+        memcpy(rec, &pid, 8);
+        rec[8] = (uint8_t)stream;
+        rec[9] = (uint8_t)n;
+        for (size_t i = 0; i < 10; i++)
+            output[out_head++ % OUTPUT_MAX] = rec[i];
+        for (size_t i = 0; i < n; i++)
+            output[out_head++ % OUTPUT_MAX] = (uint8_t)buf[i];
+        buf += n, len -= n;
+    }
+    wq_wake_all(&exits_wq, 0);
+    irq_restore(f);
+}
+
+// Take the next output record into M (interrupts off); false when there is none.
+static bool next_output(struct mos_msg *m, uint64_t *consumed) {
+    if (out_head == out_tail)
+        return false;
+    uint8_t rec[10];
+    for (size_t i = 0; i < 10; i++)
+        rec[i] = output[(out_tail + i) % OUTPUT_MAX];
+    int64_t pid;
+    memcpy(&pid, rec, 8);
+    memset(m, 0, sizeof *m);
+    m->tag = SERVICE_KMSG_OUTPUT;
+    m->len = rec[9];
+    m->words[0] = (uint64_t)pid;
+    m->words[1] = rec[8];
+    m->words[2] = out_dropped;
+    for (size_t i = 0; i < m->len; i++)
+        m->data[i] = output[(out_tail + 10 + i) % OUTPUT_MAX];
+    *consumed = 10 + m->len;
+    return true;
+}
+
 static void notifier(void *arg) {
     (void)arg;
     for (;;) {
         unsigned long f = irq_save();
-        while (exits_head == exits_tail || !endpoint)
+        while ((exits_head == exits_tail && out_head == out_tail) || !endpoint)
             wq_wait(&exits_wq, endpoint ? WAIT_FOREVER : 100 * 1000 * 1000ull);
-        long pid = exits[exits_tail % EXITS_MAX].pid;
-        int status = exits[exits_tail % EXITS_MAX].status;
+        // Output first: a service's last words come before the news of its end.
+        struct mos_msg m;
+        uint64_t consumed = 0;
+        bool is_output = next_output(&m, &consumed);
+        if (is_output) {
+            out_dropped = 0;
+        } else {
+            memset(&m, 0, sizeof m);
+            m.tag = SERVICE_KMSG_CHILD_EXIT;
+            m.words[0] = (uint64_t)exits[exits_tail % EXITS_MAX].pid;
+            m.words[1] = (uint64_t)(int64_t)exits[exits_tail % EXITS_MAX].status;
+        }
         struct kobj *ep = endpoint;
         kobj_get(ep);
         irq_restore(f);
-        struct mos_msg m;
-        memset(&m, 0, sizeof m);
-        m.tag = SERVICE_KMSG_CHILD_EXIT;
-        m.words[0] = (uint64_t)pid;
-        m.words[1] = (uint64_t)(int64_t)status;
         long r = ipc_kcall(ep, &m);
         kobj_put(ep);
-        if (r == 0)
+        if (r == 0 && is_output)
+            out_tail += consumed;
+        else if (r == 0)
             exits_tail++; // delivered; if the manager died meanwhile, its successor gets it
         else
             sched_sleep_ns(10 * 1000 * 1000ull);

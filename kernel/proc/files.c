@@ -2,6 +2,7 @@
 // initrd, and their system calls.
 #include <hal/hal.h>
 #include <kernel/console.h>
+#include <kernel/init.h>
 #include <kernel/initrd.h>
 #include <kernel/klog.h>
 #include <kernel/mm.h>
@@ -14,6 +15,7 @@
 struct console {
     struct kobj obj;
     enum hal_serial_port port;
+    int stream; // 0, or 1 / 2: stdout / stderr of a service, copied to the service manager
 };
 
 struct file {
@@ -23,13 +25,15 @@ struct file {
 };
 
 // Statically allocated: every process shares them, and they are never released.
-static struct console consoles[2] = {{{KOBJ_CONSOLE, 1, NULL}, HAL_COM1}, {{KOBJ_CONSOLE, 1, NULL}, HAL_COM2}};
+static struct console consoles[2] = {{{KOBJ_CONSOLE, 1, NULL}, HAL_COM1, 0}, {{KOBJ_CONSOLE, 1, NULL}, HAL_COM2, 0}};
+// A service's stdout and stderr: still the console, and a copy for its journal.
+static struct console journaled[2] = {{{KOBJ_CONSOLE, 1, NULL}, HAL_COM1, 1}, {{KOBJ_CONSOLE, 1, NULL}, HAL_COM1, 2}};
 
-void files_install_std(struct process *p) {
-    handle_install(p, &consoles[0].obj); // MOS_STDIN
-    handle_install(p, &consoles[0].obj); // MOS_STDOUT
-    handle_install(p, &consoles[0].obj); // MOS_STDERR
-    handle_install(p, &consoles[1].obj); // MOS_COM2
+void files_install_std(struct process *p, bool journal) {
+    handle_install(p, &consoles[0].obj);                               // MOS_STDIN
+    handle_install(p, journal ? &journaled[0].obj : &consoles[0].obj); // MOS_STDOUT
+    handle_install(p, journal ? &journaled[1].obj : &consoles[0].obj); // MOS_STDERR
+    handle_install(p, &consoles[1].obj);                               // MOS_COM2
 }
 
 long ksys_write(int handle, const void *buf, size_t len) {
@@ -48,6 +52,8 @@ long ksys_write(int handle, const void *buf, size_t len) {
             klog_write(chunk, n);
         else
             hal_serial_write(HAL_COM2, chunk, n);
+        if (c->stream)
+            service_output(proc_current()->pid, c->stream, chunk, n);
         done += n;
     }
     return (long)done;

@@ -126,7 +126,7 @@ long proc_spawn(struct process *parent, const char *path, char *const *argv, int
     p->state = MOS_PROC_READY;
     list_init(&p->threads);
     wq_init(&p->child_exit);
-    files_install_std(p);
+    files_install_std(p, parent && parent->pid == init_manager_pid());
     unsigned long fl = irq_save();
     p->pid = next_pid++;
     list_add_tail(&p->link, &procs);

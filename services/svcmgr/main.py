@@ -32,7 +32,10 @@ class GuestKernel(Kernel):
     def now_ms(self):
         return mos.clock_ns() // 1000000
 
+    pids_changed = True  # since the last save_state (spawns and exits change Manager.pids)
+
     def spawn(self, path, argv, env):
+        self.pids_changed = True
         return mos.spawn(path, argv, ["%s=%s" % (k, env[k]) for k in env])
 
     def request_stop(self, pid):
@@ -140,7 +143,11 @@ class Server:
         self.event = bytearray(K.MSG_SIZE)
 
     def save_state(self):
-        # What a restarted service manager needs to re-adopt the running services.
+        # What a restarted service manager needs to re-adopt the running services. Only
+        # after a spawn or an exit: with 1,000 services, encoding costs ~5 ms (TCG).
+        if not self.kernel.pids_changed:
+            return
+        self.kernel.pids_changed = False
         running = {}
         for pid in self.m.pids:
             running[str(pid)] = self.m.pids[pid].name
@@ -170,7 +177,7 @@ class Server:
         for err in self.m.load_errors:
             log("definition rejected: %s" % err)
         for cycle in self.m.cycles:
-            log("CircularDependency: %s" % " -> ".join(cycle + [cycle[0]]))
+            log("CircularDependency: %s" % " -> ".join(cycle))  # the cycle ends where it starts
         adopted = self.recover()
         if adopted:
             self.m.adopt(adopted)
@@ -179,8 +186,17 @@ class Server:
 
     def dispatch(self, tag, sender, words, token):
         m = self.m
+        if tag == K.SERVICE_KMSG_OUTPUT and sender == 0:
+            # A service wrote to stdout or stderr: the kernel's copy, for its journal.
+            length = struct.unpack_from("<I", self.msg, 4)[0]
+            reply(token, 0)
+            if words[2]:
+                m.process_output(words[0], "stderr", "[%d bytes of output lost]\n" % words[2])
+            m.process_output(words[0], "stdout" if words[1] == 1 else "stderr", bytes(self.msg[48:48 + length]))
+            return
         if tag == K.SERVICE_KMSG_CHILD_EXIT and sender == 0:
             pid, status = words[0], signed(words[1])
+            self.kernel.pids_changed = True
             reply(token, 0)
             try:
                 mos.wait(pid)  # collect the zombie; the status came with the message

@@ -6,3 +6,6 @@ struct process;
 // kernel/service.c: the service manager learns of its children's exits through its endpoint.
 void service_child_exited(struct process *parent, long pid, int status);
 void service_init(void);
+#include <stddef.h>
+// kernel/service.c: a service wrote to its stdout (1) or stderr (2); the service manager gets a copy.
+void service_output(long pid, int stream, const char *buf, size_t len);

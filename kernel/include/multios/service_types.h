@@ -71,6 +71,8 @@ enum service_event {
 // forwarded service calls (whose tags are syscall numbers).
 enum service_kernel_message {
     SERVICE_KMSG_CHILD_EXIT = 0x10000, // words[0] a child's pid, words[1] its wait status
+    SERVICE_KMSG_OUTPUT = 0x10001,     // words[0] a child's pid, words[1] 1 stdout / 2 stderr,
+                                       // words[2] bytes dropped before these; data, len: the bytes
 };
 
 enum service_definition_format {

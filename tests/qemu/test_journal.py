@@ -1,0 +1,20 @@
+"""A service's own output lands in its journal: the kernel copies what a child of the service
+manager writes to stdout and stderr to the manager (it still reaches the console too), and
+`logs` answers with it."""
+import json
+
+from machine import Machine
+from test_python import RawRepl
+
+
+def test_service_output_is_in_its_journal():
+    with Machine("journal") as m:
+        m.wait_for(rb"svcmgr: ready: \d+ services running", timeout=60)
+        repl = RawRepl(m)
+        out = repl.check("import service, json\n"
+                         "print(json.dumps(service.query({'op': 'logs', 'name': 'database'})))")
+        lines = json.loads(out.strip().splitlines()[-1])["lines"]
+        # Each line: [ms, stream, text]; the manager's own decisions sit beside the output.
+        output = [line[2] for line in lines if line[1] == "stdout"]
+        assert any(t.startswith("database: ready (pid ") for t in output), lines
+        assert any(line[1] == "svcmgr" and line[2].startswith("spawn:") for line in lines), lines
