@@ -17,6 +17,7 @@ from manager import Manager
 
 DEFINITIONS = "/etc/services"
 STATE_SAVE_LIMIT = 60000
+STOP_TAG = 1  # on a service's lifeline queue: please end (services/python/lib/service.py)
 SUB_DEPTH = 64    # events a subscriber's queue holds
 SUB_BACKLOG = 64  # and the registry beyond that, before it counts missed events
 FLUSH_RETRY_NS = 20000000  # how soon a full subscriber queue is tried again
@@ -38,8 +39,21 @@ class GuestKernel(Kernel):
         self.pids_changed = True
         return mos.spawn(path, argv, ["%s=%s" % (k, env[k]) for k in env])
 
+    manager = None  # set by Server: the stop request needs the service's lifeline
+
     def request_stop(self, pid):
-        # FIXME: no stop channel to services yet; a stop request ends the process at once.
+        # A service that published an endpoint shares a lifeline queue with us: a STOP message
+        # there asks it to end (the service module's serve loop exits 0 on it). The manager
+        # kills it after its stop_timeout either way; one without a lifeline is killed now.
+        svc = self.manager.pids.get(pid) if self.manager else None
+        if svc is not None and svc.lifeline:
+            msg = bytearray(K.MSG_SIZE)
+            struct.pack_into("<I", msg, 0, STOP_TAG)
+            try:
+                mos.queue_send(svc.lifeline, msg, 0)
+                return
+            except OSError:
+                pass
         self.kill(pid)
 
     def kill(self, pid):
@@ -134,6 +148,7 @@ class Server:
     def __init__(self):
         self.kernel = GuestKernel()
         self.m = Manager(self.kernel)
+        self.kernel.manager = self.m
         self.ep = mos.endpoint_create()
         self.kernel.own_endpoint = self.ep
         mos.svcmgr_register(self.ep)

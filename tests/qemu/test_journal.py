@@ -18,3 +18,18 @@ def test_service_output_is_in_its_journal():
         output = [line[2] for line in lines if line[1] == "stdout"]
         assert any(t.startswith("database: ready (pid ") for t in output), lines
         assert any(line[1] == "svcmgr" and line[2].startswith("spawn:") for line in lines), lines
+
+
+def test_stop_is_a_request_before_a_kill():
+    # logging serves requests through the service module: svc stop asks it to end (a message on
+    # its lifeline queue) and it exits 0 by itself, well before the manager would kill it.
+    with Machine("graceful-stop") as m:
+        m.wait_for(rb"svcmgr: ready: \d+ services running", timeout=60)
+        repl = RawRepl(m)
+        out = repl.check("import service\n"
+                         "service.stop('logging')\n"
+                         "st = service.status('logging')\n"
+                         "print(st['state'], st['last_exit'])", timeout=60)
+        state, last_exit = out.strip().splitlines()[-1].split()
+        assert int(last_exit) == 0, out
+        assert state in ("0", "SERVICE_STOPPED", "stopped", "Stopped"), out

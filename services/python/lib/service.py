@@ -40,6 +40,7 @@ REQUEST_JSON = 1        # message tag of the JSON request protocol
 _cache = {}             # name -> (id, expiry in ms)
 _published = {}         # endpoint name -> handle, to publish again after a manager restart
 _lifeline = -1
+STOP_TAG = 1  # a message on the lifeline from the manager: please end
 _republish = False
 _msg = bytearray(C.MSG_SIZE)
 
@@ -304,6 +305,9 @@ def keep_published():
     if _lifeline >= 0 and not _republish:
         try:
             mos.queue_recv(_lifeline, _msg, 0)
+            if struct.unpack_from("<I", _msg, 0)[0] == STOP_TAG:
+                # The manager asks us to stop (svc stop): end cleanly, status 0.
+                raise SystemExit(0)
         except OSError as e:
             if e.errno != C.EPIPE:
                 return False
