@@ -25,22 +25,33 @@ int hal_serial_init(enum hal_serial_port port) {
     return 0;
 }
 
-static void putc_raw(uint16_t base, char c) {
-    // Bounded wait: a wedged UART must not hang the kernel log forever.
-    for (int spin = 0; spin < 100000 && !(inb(base + LSR) & LSR_THR_EMPTY); spin++)
+// QEMU holds THRE low while its chardev cannot take more (a test harness reading slowly), so
+// give the host time before dropping a byte: ~1 s of spinning. A port that timed out is
+// presumed dead and gets short waits until a byte goes through again, so a wedged UART on
+// real hardware cannot stall the log for a second per byte.
+enum { SPIN_LONG = 20000000, SPIN_DEAD = 1000 };
+static int stalled[2];
+
+static void putc_raw(enum hal_serial_port port, char c) {
+    uint16_t base = base_of[port];
+    int limit = stalled[port] ? SPIN_DEAD : SPIN_LONG;
+    int spin = 0;
+    while (!(inb(base + LSR) & LSR_THR_EMPTY) && spin < limit) {
         __asm__ volatile("pause");
+        spin++;
+    }
+    stalled[port] = spin >= limit;
     outb(base + THR, (uint8_t)c);
 }
 
 void hal_serial_write(enum hal_serial_port port, const char *buf, size_t len) {
     if (!ready[port])
         return;
-    uint16_t base = base_of[port];
     for (size_t i = 0; i < len; i++) {
         // COM2 carries MicroPython's raw REPL, a binary protocol: bytes go out as they are.
         if (buf[i] == '\n' && port == HAL_COM1)
-            putc_raw(base, '\r');
-        putc_raw(base, buf[i]);
+            putc_raw(port, '\r');
+        putc_raw(port, buf[i]);
     }
 }
 

@@ -4,12 +4,16 @@
 // svctest-PID-*) from TOML and JSON text; they run this program in a service mode:
 //   svctest              run the checks; one line per check, last "svctest: N passed, M failed",
 //                        exit status 0 when M is 0
-//   svctest --serve      be a service: notify_ready, then sleep until stopped
+//   svctest --serve [DEP...]   be a service: check that the DEPs are Running, notify_ready,
+//                        then sleep until stopped (exit 3 if a DEP is not Running)
 //   svctest --silent     be a service that never says it is ready
+//   svctest --census PATTERN N   N services match PATTERN, all Running (exit 0) or not (1)
 //   svctest --exit N     exit at once with status N
-// Errors the program cannot provoke: PermissionDenied (no call checks permissions yet),
-// ResourceExhausted, ServiceTimeout (it needs the service manager gone), LoadBalancerError,
-// FaultToleranceError and HealthCheckFailed (not results of these calls).
+//   svctest --fault-in MS   say it is ready, then fault (a page fault) after MS ms
+// Errors it does not provoke: PermissionDenied (no call checks permissions yet),
+// ResourceExhausted, LoadBalancerError and HealthCheckFailed (no call returns them yet), and
+// ServiceTimeout for a missing service manager (test_services.py runs svc without one).
+// InvalidServiceHandle comes from service_query (an unknown subscription handle).
 #include <mos.h>
 #include <multios/service.h>
 #include <stdarg.h>
@@ -24,7 +28,6 @@ enum { WAIT_MS = 10000, ROUNDS = 200, NONE = 0x7ffffff0 };
 static int passed, failed;
 static const char *current;
 static int current_failed;
-static long me;
 static char prefix[32]; // "svctest-PID"
 
 #define CHECK(cond, ...)                                                                                     \
@@ -364,6 +367,16 @@ static void test_failures(void) {
     EXPECT(start_service((service_id_t)h), -ServiceTimeout);
     st = status_of(h);
     CHECK(st.state == SERVICE_FAILED && st.pid == 0, "state %s pid %ld", state_name(st.state), (long)st.pid);
+    // One that fails each time, restarted until the restart intensity is used up.
+    long k = create(SERVICE_FORMAT_TOML,
+                    "[service]\nname = \"%s-crashy\"\nexec = \"/bin/svctest\"\nargs = [\"--exit\", \"4\"]\n"
+                    "auto_restart = true\nmax_restarts = 2\n",
+                    prefix);
+    CHECK(k > 0, "create: %ld (%s)", k, service_error_name(k));
+    EXPECT(start_service((service_id_t)k), -FaultToleranceError);
+    st = status_of(k);
+    CHECK(st.state == SERVICE_FAILED && st.restarts == 2 && st.last_exit == 4, "state %s restarts %u last_exit %d",
+          state_name(st.state), st.restarts, st.last_exit);
     // A required dependency that is not defined.
     long c = create_server("needs-ghost", "--serve", "[service.dependencies]\nrequired = [\"svctest-ghost\"]\n");
     CHECK(c > 0, "create: %ld (%s)", c, service_error_name(c));
@@ -404,6 +417,49 @@ static void test_cycle(void) {
     long c3 = create(SERVICE_FORMAT_TOML,
                      "[service]\nname = \"%s3\"\nexec = \"/bin/true\"\n[service.dependencies]\noptional = [\"%s1\"]\n", p, p);
     CHECK(c3 > 0, "optional cycle: %ld (%s)", c3, service_error_name(c3));
+}
+
+// A service that faults: restarted (and what requires it restarted after it), until the
+// restart intensity is used up; then it stays Failed and its dependent stays down.
+static void test_fault_restart(void) {
+    long f = create(SERVICE_FORMAT_TOML,
+                    "[service]\nname = \"%s-faulty\"\nexec = \"/bin/svctest\"\nargs = [\"--fault-in\", \"300\"]\n"
+                    "auto_restart = true\nmax_restarts = 1\nrestart_period = 60000\n",
+                    prefix);
+    long d = create(SERVICE_FORMAT_TOML,
+                    "[service]\nname = \"%s-needs-faulty\"\nexec = \"/bin/svctest\"\nargs = [\"--serve\"]\n"
+                    "stop_timeout = 1000\n[service.dependencies]\nrequired = [\"%s-faulty\"]\n",
+                    prefix, prefix);
+    CHECK(f > 0 && d > 0, "create: %ld %ld", f, d);
+    EXPECT(start_service((service_id_t)d), 0);
+    long fpid = status_of(f).pid, dpid = status_of(d).pid;
+    CHECK(fpid > 0 && dpid > 0, "pids %ld %ld", fpid, dpid);
+    // The first fault: restarted, then its dependent too.
+    uint64_t until = (uint64_t)mos_clock_ns() + WAIT_MS * 1000000ull;
+    struct service_status st;
+    while ((st = status_of(f)).restarts < 1 && (uint64_t)mos_clock_ns() < until)
+        mos_sleep_ns(5 * 1000000ull);
+    CHECK(st.restarts == 1, "restarts %u", st.restarts);
+    CHECK(st.last_exit == (MOS_STATUS_FAULT | 14), "last_exit %#x", st.last_exit);
+    // The second fault uses up max_restarts: Failed for good.
+    CHECK(wait_state(f, SERVICE_FAILED), "faulty is %s", state_name(status_of(f).state));
+    st = status_of(f);
+    CHECK(st.restarts == 1 && st.pid == 0 && st.last_exit == (MOS_STATUS_FAULT | 14), "restarts %u pid %ld exit %#x",
+          st.restarts, (long)st.pid, st.last_exit);
+    // In between, the dependent came back with a new process; now it is down.
+    struct service_status ds = status_of(d);
+    CHECK(ds.state == SERVICE_STOPPED && ds.pid == 0, "dependent %s pid %ld", state_name(ds.state), (long)ds.pid);
+    CHECK(ds.restarts == 0, "dependent restarts %u (it was stopped, not failed)", ds.restarts);
+    char req[160], reply[8192];
+    snprintf(req, sizeof req, "{\"op\": \"logs\", \"name\": \"%s-needs-faulty\"}", prefix);
+    long n = service_query(req, reply, sizeof reply - 1);
+    if (n > 0 && n < (long)sizeof reply) {
+        reply[n] = 0;
+        unsigned spawns = 0;
+        for (const char *p = reply; (p = strstr(p, "spawn: ")) != NULL; p++)
+            spawns++;
+        CHECK(spawns == 2, "the dependent was spawned %u times: %.600s", spawns, reply);
+    }
 }
 
 static void test_notify_ready(void) {
@@ -465,6 +521,11 @@ static void test_query(void) {
     if (n > 0) {
         reply[n] = 0;
         CHECK(strstr(reply, "\"InvalidConfiguration\"") != NULL, "reply %s", reply);
+    }
+    n = service_query("{\"op\": \"events\", \"handle\": 999999}", reply, sizeof reply - 1);
+    if (n > 0) {
+        reply[n] = 0;
+        CHECK(strstr(reply, "\"InvalidServiceHandle\"") != NULL, "reply %s", reply);
     }
     n = service_query("{\"op\": \"status\", \"name\": \"no-such-service\"}", reply, sizeof reply - 1);
     if (n > 0) {
@@ -562,6 +623,7 @@ static const struct {
     {"enable_disable", test_enable_disable},
     {"pause_resume", test_pause_resume},
     {"failures", test_failures},
+    {"fault_restart", test_fault_restart},
     {"notify_ready", test_notify_ready},
     {"bad_pointers", test_bad_pointers},
     {"query", test_query},
@@ -569,9 +631,22 @@ static const struct {
     {"roundtrip", test_roundtrip},
 };
 
-static int serve(bool ready) {
+// Service mode. The arguments after --serve name required dependencies, which must all be
+// Running by the time this starts (the start order the 1,000-service test checks).
+static int serve(int argc, char **argv, bool ready) {
     const char *name = getenv("SERVICE_NAME");
-    printf("svctest: serving %s (pid %ld)\n", name ? name : "?", mos_getpid());
+    name = name ? name : "?";
+    printf("svctest: serving %s (pid %ld)\n", name, mos_getpid());
+    for (int i = 2; i < argc; i++) {
+        struct service_status st;
+        long id = lookup_service(argv[i]);
+        long r = id < 0 ? id : service_status((service_id_t)id, &st);
+        if (r < 0 || st.state != SERVICE_RUNNING) {
+            printf("svctest: ORDER: %s started while %s is %s\n", name, argv[i],
+                   r < 0 ? service_error_name(r) : state_name(st.state));
+            return 3;
+        }
+    }
     if (ready) {
         long r = notify_ready();
         if (r < 0) {
@@ -583,15 +658,55 @@ static int serve(bool ready) {
         mos_sleep_ns(1000 * 1000000ull);
 }
 
+// svctest --census PATTERN N: N services match PATTERN and all are Running (one line).
+static int census(const char *pattern, long want) {
+    enum { MAX = 8192 };
+    static service_id_t ids[MAX];
+    uint64_t t0 = (uint64_t)mos_clock_ns();
+    long n = discover_services(pattern, ids, MAX);
+    uint64_t t1 = (uint64_t)mos_clock_ns();
+    if (n < 0 || n > MAX) {
+        printf("svctest: census %s: discover_services: %ld (%s)\n", pattern, n, service_error_name(n));
+        return 1;
+    }
+    long count[8] = {0}, errors = 0;
+    for (long i = 0; i < n; i++) {
+        struct service_status st;
+        if (service_status(ids[i], &st) < 0 || st.id != ids[i])
+            errors++;
+        else
+            count[st.state < 7 ? st.state : 7]++;
+    }
+    uint64_t t2 = (uint64_t)mos_clock_ns();
+    struct mos_proc_info info;
+    unsigned long manager_kib = 0;
+    for (long i = 0; mos_proc_info(i, &info) == 0; i++)
+        if (strcmp(info.name, "svcmgr") == 0)
+            manager_kib = (unsigned long)(info.mem_bytes / 1024);
+    printf("svctest: census %s: %ld services, %ld running, %ld starting, %ld failed, %ld other, %ld errors; "
+           "discover %lu us, %ld status calls %lu us; svcmgr %lu KiB\n",
+           pattern, n, count[SERVICE_RUNNING], count[SERVICE_STARTING], count[SERVICE_FAILED],
+           n - count[SERVICE_RUNNING] - count[SERVICE_STARTING] - count[SERVICE_FAILED] - errors, errors,
+           (unsigned long)((t1 - t0) / 1000), n, (unsigned long)((t2 - t1) / 1000), manager_kib);
+    return n == want && count[SERVICE_RUNNING] == want ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--serve") == 0)
-        return serve(true);
+        return serve(argc, argv, true);
     if (argc > 1 && strcmp(argv[1], "--silent") == 0)
-        return serve(false);
+        return serve(argc, argv, false);
+    if (argc > 2 && strcmp(argv[1], "--fault-in") == 0) { // ready, then a page fault after MS
+        notify_ready();
+        mos_sleep_ns((uint64_t)atol(argv[2]) * 1000000ull);
+        volatile int *volatile nowhere = (volatile int *)16; // volatile: the compiler cannot see it is bad
+        return *nowhere;
+    }
+    if (argc > 3 && strcmp(argv[1], "--census") == 0)
+        return census(argv[2], atol(argv[3]));
     if (argc > 2 && strcmp(argv[1], "--exit") == 0)
         return atoi(argv[2]);
-    me = mos_getpid();
-    snprintf(prefix, sizeof prefix, "svctest-%ld", me);
+    snprintf(prefix, sizeof prefix, "svctest-%ld", mos_getpid());
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         current = tests[i].name;
         current_failed = 0;
