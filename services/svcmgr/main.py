@@ -154,30 +154,37 @@ class Server:
         mos.svcmgr_register(self.ep)
         self.sub_queues = {}  # subscription handle -> the queue its events go to
         self.saved = None     # what save_state kept last
+        self.saved_revision = 0
         self.msg = bytearray(K.MSG_SIZE)
         self.event = bytearray(K.MSG_SIZE)
 
     def save_state(self):
-        # What a restarted service manager needs to re-adopt the running services. Only
-        # after a spawn or an exit: with 1,000 services, encoding costs ~5 ms (TCG).
-        if not self.kernel.pids_changed:
+        # What a restarted service manager needs: the running services to re-adopt, and what
+        # changed since boot (services created at run time, enable/disable). Only after a
+        # spawn, an exit or such a change: with 1,000 services, encoding costs ~5 ms (TCG).
+        if not self.kernel.pids_changed and self.m.revision == self.saved_revision:
             return
         self.kernel.pids_changed = False
+        self.saved_revision = self.m.revision
         running = {}
         for pid in self.m.pids:
             running[str(pid)] = self.m.pids[pid].name
-        text = json.dumps(running).encode()
+        state = self.m.persistent_state()
+        state["running"] = running
+        text = json.dumps(state).encode()
         if len(text) < STATE_SAVE_LIMIT and text != self.saved:
             mos.svcmgr_save(text, len(text))
             self.saved = text
 
     def recover(self):
-        n, data = mos.svcmgr_load(bytearray(STATE_SAVE_LIMIT)), None
+        n = mos.svcmgr_load(bytearray(STATE_SAVE_LIMIT))
         if n <= 0:
             return {}
         buf = bytearray(n)
         mos.svcmgr_load(buf, n)
-        running = json.loads(bytes(buf).decode())
+        state = json.loads(bytes(buf).decode())
+        self.m.restore(state)
+        running = state.get("running", {})
         adopted = {}
         for pid in running:
             try:

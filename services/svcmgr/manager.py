@@ -151,6 +151,9 @@ class Manager:
         self.next_id = 1
         self.order = []         # names in definition order
         self.load_errors = []   # DefinitionError and ServiceError of loading
+        self.created = {}       # name -> (text, format) of services defined at run time
+        self.created_order = []
+        self.revision = 0       # counts changes persistent_state would show
         self.cycles = []        # required cycles found at load, as name lists
         self.held = {}          # name -> names of services its stop or failure stopped
         self.work = []          # see _later()
@@ -251,6 +254,12 @@ class Manager:
         svc = self._define(d)
         self.graph.check()
         self.journal.decide("create", d.name, "defined at run time", {"id": svc.id})
+        # Kept so that a restarted service manager can define it again (persistent_state).
+        if type(text) is not str:
+            text = bytes(text).decode()
+        self.created[d.name] = (text, fmt)
+        self.created_order.append(d.name)
+        self.revision += 1
         return svc.id
 
     def remove_service(self, ref):
@@ -261,6 +270,9 @@ class Manager:
         self.graph.remove(svc.name)
         self.order.remove(svc.name)
         self.journal.decide("remove", svc.name, "removed")
+        if self.created.pop(svc.name, None) is not None:
+            self.created_order.remove(svc.name)
+        self.revision += 1
 
     # Lookup.
 
@@ -283,6 +295,32 @@ class Manager:
 
     def services(self, pattern=""):
         return self.registry.find(pattern)
+
+    def persistent_state(self):
+        """What must outlive this service manager besides the running processes: services
+        defined at run time (in order) and enable/disable changes."""
+        enabled = {}
+        for name in self.order:
+            svc = self.registry.lookup(name)
+            if svc is not None and svc.enabled != svc.d.enabled:
+                enabled[name] = svc.enabled
+        return {"created": [[self.created[n][0], self.created[n][1]] for n in self.created_order],
+                "enabled": enabled}
+
+    def restore(self, state):
+        """The other half of persistent_state, after load_directory and before adopt."""
+        for text, fmt in state.get("created", ()):
+            try:
+                self.create_service(text, fmt)
+            except ServiceError as e:
+                self.journal.decide("create", "?", "could not define again after a restart: %s" % e)
+        enabled = state.get("enabled", {})
+        for name in enabled:
+            if self.registry.lookup(name) is not None:
+                if enabled[name]:
+                    self.enable(name)
+                else:
+                    self.disable(name)
 
     def adopt(self, running):
         """After a restart of the service manager: running maps pid -> service name of the
@@ -442,6 +480,7 @@ class Manager:
         svc = self.get(ref)
         if not svc.enabled:
             svc.enabled = True
+            self.revision += 1
             self.journal.decide("enable", svc.name, "requested")
             if svc.state == DISABLED:
                 self._set_state(svc, STOPPED, "enabled")
@@ -450,6 +489,7 @@ class Manager:
         svc = self.get(ref)
         if svc.enabled:
             svc.enabled = False
+            self.revision += 1
             self.journal.decide("disable", svc.name, "requested")
             if svc.state == STOPPED:
                 self._set_state(svc, DISABLED, "disabled")

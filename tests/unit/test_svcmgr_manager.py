@@ -540,3 +540,21 @@ def test_deps_tree():
     assert t["deps"][0]["deps"][0]["name"] == "logging"
     r = m.deps_tree("logging", reverse=True)
     assert sorted(c["name"] for c in r["deps"]) == ["cache", "database", "web-server"]
+
+
+def test_persistent_state_restores_created_services_and_enable_changes():
+    # What a restarted service manager gets back from the kernel: services defined at run time
+    # and enable/disable changes, beside the running pids it re-adopts.
+    k1, m1 = make()
+    m1.load_definitions([("a.toml", '[service]\nname = "a"\nexec = "/bin/a"\nenabled = true\n')])
+    m1.create_service('[service]\nname = "made"\nexec = "/bin/made"\n')
+    m1.disable("a")
+    state = m1.persistent_state()
+    assert [t for t, f in state["created"]] and state["enabled"] == {"a": False}
+    k2, m2 = make()
+    m2.load_definitions([("a.toml", '[service]\nname = "a"\nexec = "/bin/a"\nenabled = true\n')])
+    m2.restore(state)
+    assert m2.lookup("made") is not None
+    assert m2.get("a").enabled is False
+    m2.remove_service("made")
+    assert m2.persistent_state()["created"] == []
