@@ -47,6 +47,15 @@ uint64_t ipc_remaining(uint64_t deadline) {
     return deadline > now ? deadline - now : 0;
 }
 
+long ipc_block(struct wait_queue *wq, uint64_t timeout_ns, uint64_t deadline) {
+    if (timeout_ns == 0)
+        return -MOS_EAGAIN;
+    uint64_t left = ipc_remaining(deadline);
+    if (left == 0)
+        return -MOS_ETIMEDOUT;
+    return wq_wait(wq, left) == -MOS_EINTR ? -MOS_EINTR : 0;
+}
+
 long ksys_handle_grant(int h, long pid) {
     struct process *cur = proc_current();
     struct kobj *o = ipc_get(h, KOBJ_NONE);

@@ -38,6 +38,9 @@ int ipc_handle_count(const struct process *p, const struct kobj *o);
 // absolute deadline, and back into what wq_wait takes. remaining() is 0 once it has passed.
 uint64_t ipc_deadline(uint64_t timeout_ns);
 uint64_t ipc_remaining(uint64_t deadline);
+// One wait of a blocking call's loop, interrupts off: 0 when woken (look again), or why to give
+// up: -MOS_EAGAIN (timeout 0: a poll), -MOS_ETIMEDOUT (the deadline passed), -MOS_EINTR.
+long ipc_block(struct wait_queue *wq, uint64_t timeout_ns, uint64_t deadline);
 
 // Per-type hooks, called with interrupts off.
 void endpoint_lost(struct endpoint *ep, struct process *p); // P closed its last handle to EP

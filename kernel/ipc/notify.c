@@ -46,20 +46,8 @@ long ksys_notify_wait(int h, uint64_t *bits, uint64_t timeout_ns) {
             r = -MOS_EPIPE;
             break;
         }
-        if (timeout_ns == 0) {
-            r = -MOS_EAGAIN;
+        if ((r = ipc_block(&ep->notifyq, timeout_ns, deadline)) < 0)
             break;
-        }
-        uint64_t left = ipc_remaining(deadline);
-        if (left == 0) {
-            r = -MOS_ETIMEDOUT;
-            break;
-        }
-        long w = wq_wait(&ep->notifyq, left);
-        if (w == -MOS_EINTR) {
-            r = w;
-            break;
-        }
     }
     if (r == 0 && copy_to_user(bits, &got, sizeof got) < 0) {
         // Not lost: the bits go back for the next wait.

@@ -85,19 +85,8 @@ long ksys_queue_send(int h, const struct mos_msg *m, uint64_t timeout_ns) {
             r = 0;
             break;
         }
-        if (timeout_ns == 0) {
-            r = -MOS_EAGAIN;
+        if ((r = ipc_block(&q->not_full, timeout_ns, deadline)) < 0)
             break;
-        }
-        uint64_t left = ipc_remaining(deadline);
-        if (left == 0) {
-            r = -MOS_ETIMEDOUT;
-            break;
-        }
-        if (wq_wait(&q->not_full, left) == -MOS_EINTR) {
-            r = -MOS_EINTR;
-            break;
-        }
     }
     irq_restore(f);
     kobj_put(&q->obj);
@@ -135,19 +124,8 @@ long ksys_queue_recv(int h, struct mos_msg *m, uint64_t timeout_ns) {
             r = -MOS_EPIPE;
             break;
         }
-        if (timeout_ns == 0) {
-            r = -MOS_EAGAIN;
+        if ((r = ipc_block(&q->not_empty, timeout_ns, deadline)) < 0)
             break;
-        }
-        uint64_t left = ipc_remaining(deadline);
-        if (left == 0) {
-            r = -MOS_ETIMEDOUT;
-            break;
-        }
-        if (wq_wait(&q->not_empty, left) == -MOS_EINTR) {
-            r = -MOS_EINTR;
-            break;
-        }
     }
     irq_restore(f);
     kobj_put(&q->obj);
