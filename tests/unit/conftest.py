@@ -1,3 +1,5 @@
+import os
+import pytest
 import sys
 from pathlib import Path
 
@@ -28,3 +30,18 @@ def _ensure_mos_consts():
 
 
 _ensure_mos_consts()
+
+
+@pytest.fixture(scope="session")
+def host_micropython():
+    """This repo's MicroPython configuration built natively (build/host/python/micropython),
+    built here when missing: the service manager and the TOML parser run on it in the guest."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.path.join(root, "build", "host", "python", "micropython")
+    if not os.path.exists(path):
+        r = subprocess.run([os.path.join(root, ".venv", "bin", "scons"), "-Q", "-C", root, path],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        if r.returncode != 0 or not os.path.exists(path):
+            pytest.fail("building %s failed:\n%s" % (path, r.stdout[-3000:]))
+    return path

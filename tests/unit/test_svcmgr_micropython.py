@@ -10,7 +10,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "tests" / "unit" / "svcmgr_smoke.py"
-MICROPYTHON = REPO / "build" / "host" / "python" / "micropython"
 
 
 def smoke(interpreter):
@@ -25,9 +24,8 @@ def test_smoke_under_cpython():
     assert report["python"] == "cpython" and report["services"] == 1000
 
 
-@pytest.mark.skipif(not MICROPYTHON.exists(), reason="build/host/python/micropython is not built")
-def test_smoke_under_micropython():
-    report = smoke(MICROPYTHON)
+def test_smoke_under_micropython(host_micropython):
+    report = smoke(host_micropython)
     assert report["python"] == "micropython" and report["services"] == 1000
     # Generous: on par with CPython for plain loops, 10x slower under TCG in the guest.
     assert report["load_ms"] + report["boot_ms"] < 20000, report
