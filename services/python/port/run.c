@@ -25,16 +25,12 @@ static int exit_status(mp_obj_t exc) {
     return status & 255;
 }
 
-int mp_port_exec_file(const char *path) {
+// Run body(arg), which arms Ctrl-C once it runs Python code; 0, or the exit status of the
+// exception that ended it.
+static int run_protected(void (*body)(const char *), const char *arg) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        qstr name = qstr_from_str(path);
-        mp_lexer_t *lex = mp_lexer_new_from_file(name);
-        mp_store_global(MP_QSTR___file__, MP_OBJ_NEW_QSTR(name));
-        mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
-        mp_obj_t module_fun = mp_compile(&tree, name, false);
-        mp_hal_set_interrupt_char(CHAR_CTRL_C);
-        mp_call_function_0(module_fun);
+        body(arg);
         mp_hal_set_interrupt_char(-1);
         mp_handle_pending(true);
         nlr_pop();
@@ -45,35 +41,29 @@ int mp_port_exec_file(const char *path) {
     return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 
-int mp_port_exec_str(const char *src) {
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_lexer_t *lex = mp_lexer_new_from_str_len(MP_QSTR__lt_string_gt_, src, strlen(src), 0);
-        mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
-        mp_obj_t module_fun = mp_compile(&tree, MP_QSTR__lt_string_gt_, false);
-        mp_hal_set_interrupt_char(CHAR_CTRL_C);
-        mp_call_function_0(module_fun);
-        mp_hal_set_interrupt_char(-1);
-        mp_handle_pending(true);
-        nlr_pop();
-        return 0;
-    }
-    mp_hal_set_interrupt_char(-1);
-    mp_handle_pending(false);
-    return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
+static void exec_lexer(mp_lexer_t *lex, qstr name) {
+    mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
+    mp_obj_t module_fun = mp_compile(&tree, name, false);
+    mp_hal_set_interrupt_char(CHAR_CTRL_C);
+    mp_call_function_0(module_fun);
 }
 
-int mp_port_exec_module(const char *name) {
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_hal_set_interrupt_char(CHAR_CTRL_C);
-        mp_import_name(qstr_from_str(name), mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-        mp_hal_set_interrupt_char(-1);
-        mp_handle_pending(true);
-        nlr_pop();
-        return 0;
-    }
-    mp_hal_set_interrupt_char(-1);
-    mp_handle_pending(false);
-    return exit_status(MP_OBJ_FROM_PTR(nlr.ret_val));
+static void file_body(const char *path) {
+    qstr name = qstr_from_str(path);
+    mp_lexer_t *lex = mp_lexer_new_from_file(name);
+    mp_store_global(MP_QSTR___file__, MP_OBJ_NEW_QSTR(name));
+    exec_lexer(lex, name);
 }
+
+static void str_body(const char *src) {
+    exec_lexer(mp_lexer_new_from_str_len(MP_QSTR__lt_string_gt_, src, strlen(src), 0), MP_QSTR__lt_string_gt_);
+}
+
+static void module_body(const char *name) {
+    mp_hal_set_interrupt_char(CHAR_CTRL_C);
+    mp_import_name(qstr_from_str(name), mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+}
+
+int mp_port_exec_file(const char *path) { return run_protected(file_body, path); }
+int mp_port_exec_str(const char *src) { return run_protected(str_body, src); }
+int mp_port_exec_module(const char *name) { return run_protected(module_body, name); }
