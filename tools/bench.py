@@ -73,7 +73,7 @@ def run_interp(runs=5, accel="tcg", guest=True):
         subprocess.run([os.path.join(ROOT, ".venv", "bin", "scons"), "-Q", "-C", ROOT, HOST_MICROPYTHON],
                        check=True, stdout=subprocess.DEVNULL)
     figures = []
-    for script in sorted(f for f in os.listdir(INTERP_DIR) if f.endswith(".py")):
+    for script in sorted(f for f in os.listdir(INTERP_DIR) if f.endswith(".py") and not f.startswith("_")):
         path = os.path.join(INTERP_DIR, script)
         mp = sorted(run_script([HOST_MICROPYTHON, path])[1] for _ in range(runs))
         cp = sorted(run_script([sys.executable, path])[1] for _ in range(runs))

@@ -2,22 +2,9 @@
 # then 100,000 lookups with equal but separately built strings, as a service
 # registry does. Runs under CPython and MicroPython.
 # Prints: RESULT dict_str_keys <ms>
-import time
+from _clock import elapsed_ms, start
 
 N = 100000
-
-if hasattr(time, "ticks_ms"):
-    def start():
-        return time.ticks_ms()
-
-    def elapsed_ms(t0):
-        return time.ticks_diff(time.ticks_ms(), t0)
-else:
-    def start():
-        return time.perf_counter()
-
-    def elapsed_ms(t0):
-        return (time.perf_counter() - t0) * 1000
 
 
 def main():

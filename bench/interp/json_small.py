@@ -1,22 +1,9 @@
 # json.dumps then json.loads of 10,000 small dicts shaped like service status
 # records. Prints: RESULT json_small <ms>
 import json
-import time
+from _clock import elapsed_ms, start
 
 N = 10000
-
-if hasattr(time, "ticks_ms"):
-    def start():
-        return time.ticks_ms()
-
-    def elapsed_ms(t0):
-        return time.ticks_diff(time.ticks_ms(), t0)
-else:
-    def start():
-        return time.perf_counter()
-
-    def elapsed_ms(t0):
-        return (time.perf_counter() - t0) * 1000
 
 
 def main():
