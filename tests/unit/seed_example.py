@@ -29,3 +29,7 @@ file_descriptor_limit = 1024
 
 WEB_SERVER_RUNNABLE = WEB_SERVER.replace("health_check_interval = 30000\n",
                                          'health_check_interval = 30000\nexec = "/bin/web-server"\n')
+
+# The service manager's scenarios also pin the database's version, as issue 5's example does.
+WEB_SERVER_VERSIONED = WEB_SERVER_RUNNABLE.replace('required = ["database", "cache"]',
+                                                   'required = ["database>=2.0,<3", "cache"]')

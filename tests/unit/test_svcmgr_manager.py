@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+import seed_example
 import states
 from errors import ServiceError
 from svcmgr_fake import make, Program
@@ -18,31 +19,7 @@ from mos_consts import (STATUS_FAULT, STATUS_KILLED, ServiceNotFound, ServiceNot
 
 RUNNING = states.RUNNING
 
-WEB = '''[service]
-name = "web-server"
-display_name = "Web Server"
-description = "HTTP web server"
-type = "UserService"
-auto_restart = true
-max_restarts = 5
-health_check_interval = 30000
-exec = "/bin/web-server"
-
-[service.dependencies]
-required = ["database>=2.0,<3", "cache"]
-optional = ["logging"]
-
-[service.network]
-bind_address = "0.0.0.0"
-bind_port = 8080
-protocol = "Http"
-ssl_enabled = true
-
-[service.resources]
-cpu_limit = 2.0
-memory_limit = "512MB"
-file_descriptor_limit = 1024
-'''
+WEB = seed_example.WEB_SERVER_VERSIONED
 
 DEFAULT = {
     "/etc/services/logging.toml": '[service]\nname = "logging"\ntype = "SystemService"\nexec = "/bin/logging"\n'
