@@ -39,18 +39,6 @@
 // for the C frames between two stack checks.
 #define STACK_USABLE ((size_t)224 << 10)
 
-// Returns 0 if s is not a size.
-static size_t parse_size(const char *s) {
-    char *end;
-    unsigned long long n = strtoull(s, &end, 10);
-    switch (*end) {
-        case 'k': case 'K': n <<= 10; end++; break;
-        case 'm': case 'M': n <<= 20; end++; break;
-        case 'g': case 'G': n <<= 30; end++; break;
-    }
-    return *end ? 0 : (size_t)n;
-}
-
 static _Noreturn void usage(void) {
     fprintf(stderr, "usage: python [-X heapsize=N[k|m]] [-X heapmax=N[k|m]] [-c CMD | FILE [ARGS...] | --com2]\n");
     exit(2);
@@ -105,9 +93,9 @@ int main(int argc, char **argv) {
         if (strcmp(opt, "-X") == 0 && argi + 1 < argc) {
             const char *x = argv[argi + 1];
             if (strncmp(x, "heapsize=", 9) == 0) {
-                heap_size = parse_size(x + 9);
+                heap_size = mp_port_parse_size(x + 9);
             } else if (strncmp(x, "heapmax=", 8) == 0) {
-                heap_max = parse_size(x + 8);
+                heap_max = mp_port_parse_size(x + 8);
             } else {
                 usage();
             }

@@ -23,18 +23,6 @@
 
 #define DEFAULT_HEAP_SIZE ((size_t)64 << 20)
 
-// Returns 0 if s is not a size.
-static size_t parse_size(const char *s) {
-    char *end;
-    unsigned long long n = strtoull(s, &end, 10);
-    switch (*end) {
-        case 'k': case 'K': n <<= 10; end++; break;
-        case 'm': case 'M': n <<= 20; end++; break;
-        case 'g': case 'G': n <<= 30; end++; break;
-    }
-    return *end ? 0 : n;
-}
-
 // The C stack the interpreter may use: the soft limit (at most 8 MiB), less
 // room for what is already on it and for C frames between stack checks.
 static size_t stack_size(void) {
@@ -89,7 +77,7 @@ int main(int argc, char **argv) {
             usage(argv[0]);
         }
         const char *opt = argv[argi + 1];
-        if (strncmp(opt, "heapsize=", 9) == 0 && (heap_size = parse_size(opt + 9)) == 0) {
+        if (strncmp(opt, "heapsize=", 9) == 0 && (heap_size = mp_port_parse_size(opt + 9)) == 0) {
             usage(argv[0]);
         }
         argi += 2;

@@ -1,5 +1,6 @@
 // Running Python programs, shared by the host-native and the guest mains.
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "py/compile.h"
@@ -23,6 +24,17 @@ static int exit_status(mp_obj_t exc) {
         status = 1;
     }
     return status & 255;
+}
+
+size_t mp_port_parse_size(const char *s) {
+    char *end;
+    unsigned long long n = strtoull(s, &end, 10);
+    switch (*end) {
+        case 'k': case 'K': n <<= 10; end++; break;
+        case 'm': case 'M': n <<= 20; end++; break;
+        case 'g': case 'G': n <<= 30; end++; break;
+    }
+    return *end ? 0 : (size_t)n;
 }
 
 // Run body(arg), which arms Ctrl-C once it runs Python code; 0, or the exit status of the

@@ -3,6 +3,11 @@
 #ifndef MULTIOS_PYTHON_PORT_RUN_H
 #define MULTIOS_PYTHON_PORT_RUN_H
 
+#include <stddef.h>
+
+// "64m", "512k", "1g" or plain bytes as a size; 0 if s is not one (-X heapsize=...).
+size_t mp_port_parse_size(const char *s);
+
 // Runs the file at path as __main__ and returns the process exit status: 0,
 // SystemExit's code, or 1 after printing an uncaught exception to stderr.
 int mp_port_exec_file(const char *path);
