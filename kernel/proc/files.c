@@ -5,6 +5,7 @@
 #include <kernel/init.h>
 #include <kernel/initrd.h>
 #include <kernel/klog.h>
+#include <kernel/list.h>
 #include <kernel/mm.h>
 #include <kernel/proc.h>
 #include <kernel/string.h>
@@ -36,17 +37,55 @@ void files_install_std(struct process *p, bool journal) {
     handle_install(p, &consoles[1].obj);                               // MOS_COM2
 }
 
+// Each write reaches its console whole: writers of a port take turns, so a service's line
+// cannot land inside another program's (e.g. svc --json output read by a person or a test).
+static struct {
+    struct wait_queue wq;
+    bool busy;
+} turn[2] = {{{LIST_INIT(turn[0].wq.waiters)}, false}, {{LIST_INIT(turn[1].wq.waiters)}, false}};
+
+static long console_take(enum hal_serial_port port) {
+    unsigned long f = irq_save();
+    while (turn[port].busy) {
+        if (wq_wait(&turn[port].wq, WAIT_FOREVER) == -MOS_EINTR) {
+            irq_restore(f);
+            return -MOS_EINTR;
+        }
+    }
+    turn[port].busy = true;
+    irq_restore(f);
+    return 0;
+}
+
+static void console_give(enum hal_serial_port port) {
+    unsigned long f = irq_save();
+    turn[port].busy = false;
+    wq_wake_one(&turn[port].wq, 0);
+    irq_restore(f);
+}
+
+static long write_console(struct console *c, const char *buf, size_t len);
+
 long ksys_write(int handle, const void *buf, size_t len) {
     struct console *c = (struct console *)handle_lookup(proc_current(), handle, KOBJ_CONSOLE);
     if (!c)
         return -MOS_EBADF;
     if (!user_range_ok((uint64_t)buf, len))
         return -MOS_EFAULT;
+    long r = console_take(c->port);
+    if (r < 0)
+        return r;
+    r = write_console(c, buf, len);
+    console_give(c->port);
+    return r;
+}
+
+static long write_console(struct console *c, const char *buf, size_t len) {
     char chunk[256];
     size_t done = 0;
     while (done < len) {
         size_t n = len - done < sizeof chunk ? len - done : sizeof chunk;
-        if (copy_from_user(chunk, (const char *)buf + done, n) < 0)
+        if (copy_from_user(chunk, buf + done, n) < 0)
             return done ? (long)done : -MOS_EFAULT;
         if (c->port == HAL_COM1)
             klog_write(chunk, n);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define EOF (-1)
-#define BUFSIZ 1024
+#define BUFSIZ 4096 // a line up to this long leaves in one write, whole on the console
 #define _IOFBF 0
 #define _IOLBF 1
 #define _IONBF 2
