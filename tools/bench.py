@@ -91,6 +91,41 @@ def run_interp(runs=5, accel="tcg", guest=True):
     return figures
 
 
+BANNER = re.compile(rb"MultiOS \d+\.\d+\.\d+ x86_64")
+BOOT_MODES = ("microvm", "direct", "bios-cd", "bios-disk", "uefi-cd", "uefi-disk")
+
+
+def boot_ns(mode, accel, timeout=120):
+    """Host wall time from QEMU's launch to the kernel's banner on COM1."""
+    import select
+    import time
+    args = qemu.base_args(mode, accel=accel) + ["-display", "none", "-serial", "stdio"]
+    t0 = time.monotonic()
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    try:
+        while not BANNER.search(seen):
+            left = timeout - (time.monotonic() - t0)
+            if left <= 0 or p.poll() is not None:
+                raise BenchError("%s boot: no banner within %d s" % (mode, timeout))
+            if select.select([p.stdout], [], [], min(left, 1.0))[0]:
+                seen += os.read(p.stdout.fileno(), 4096)
+        return int((time.monotonic() - t0) * 1e9)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def run_boot(accel, runs=5):
+    figures = []
+    for mode in BOOT_MODES:
+        times = sorted(boot_ns(mode, accel) for _ in range(runs))
+        figures.append({"name": "boot_" + mode.replace("-", "_"), "median_ns": times[runs // 2], "p99_ns": times[-1],
+                        "runs": runs, "peer_ns": None,
+                        "description": "QEMU launch to the kernel banner, %s (host wall)" % mode})
+    return figures
+
+
 def table(figures, accel):
     rows = [("figure", "MultiOS", "peer", "ratio", "unit", "accelerator", "p99", "runs")]
     for f in figures:
@@ -129,6 +164,12 @@ def main(argv=None):
         sys.exit("multios bench: kbench printed no figure for %s" % ", ".join(missing))
     for f in figures:
         f.update(peer_ns=None, ratio=None, unit="ns", description=FIGURES.get(f["name"], f["name"]))
+    if not args.quick:
+        print("multios bench: boot figures (QEMU launch to the banner, median of 5 per mode)", flush=True)
+        try:
+            figures += run_boot(accel)
+        except BenchError as e:
+            sys.exit("multios bench: %s" % e)
     print("multios bench: interpreter figures (bench/interp)", flush=True)
     try:
         figures += run_interp(runs=1 if args.quick else 5, accel=accel, guest=not args.quick)
