@@ -19,11 +19,14 @@ CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.
 APT_PACKAGES = [
     "gcc", "binutils", "qemu-system-x86", "qemu-utils", "grub-pc-bin", "grub-efi-amd64-bin", "grub-common",
     "xorriso", "mtools", "ovmf", "gdb", "patch", "xz-utils",
+    # The benchmark peers: kbench and MicroPython's unix port static against glibc for the
+    # Linux guest; the systemd guest's root file system (debootstrap, mkfs.ext4 -d).
+    "libc6-dev", "debootstrap", "e2fsprogs",
 ]
 # Binaries that tell us the packages are there without asking dpkg every time.
 APT_PROBES = ["gcc", "qemu-system-x86_64", "grub-mkrescue", "xorriso", "mformat", "gdb", "patch", "xz",
               "/usr/lib/grub/i386-pc/multiboot2.mod", "/usr/lib/grub/x86_64-efi/multiboot2.mod",
-              "/usr/share/ovmf/OVMF.fd"]
+              "/usr/share/ovmf/OVMF.fd", "/usr/lib/x86_64-linux-gnu/libc.a", "debootstrap", "mkfs.ext4"]
 
 MICROPYTHON = {
     "package": "micropython",
