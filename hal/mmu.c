@@ -471,11 +471,13 @@ void *hal_mmu_map_device(uint64_t pa, uint64_t len) {
     return r < 0 ? NULL : hal_phys_to_virt(pa);
 }
 
+bool hal_in_usercopy(uint64_t rip) {
+    return rip >= (uint64_t)hal_usercopy_start && rip < (uint64_t)hal_usercopy_end;
+}
+
 bool hal_usercopy_fixup(struct hal_trapframe *tf) {
     // Only a page fault on a user address, raised in ring 0 inside the copy routines.
-    if (tf->vector != 14 || (tf->cs & 3) || hal_read_cr2() >= LOWER_TOP)
-        return false;
-    if (tf->rip < (uint64_t)hal_usercopy_start || tf->rip >= (uint64_t)hal_usercopy_end)
+    if (tf->vector != 14 || (tf->cs & 3) || hal_read_cr2() >= LOWER_TOP || !hal_in_usercopy(tf->rip))
         return false;
     tf->rip = (uint64_t)hal_usercopy_fault;
     return true;

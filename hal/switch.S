@@ -33,7 +33,7 @@ hal_thread_trampoline:
     callq *%r12
     ud2
 
-// _Noreturn void hal_enter_user(uint64_t rip, uint64_t rsp)
+// _Noreturn void hal_enter_user(uint64_t rip, uint64_t rsp, uint64_t arg)
     .globl hal_enter_user
 hal_enter_user:
     cli
@@ -42,12 +42,12 @@ hal_enter_user:
     pushq $0x202                               // rflags: IF
     pushq $0x23                                // cs: user code | RPL 3
     pushq %rdi                                 // rip
+    movq %rdx, %rdi                            // arg: the first argument register
     xorl %eax, %eax
     xorl %ebx, %ebx
     xorl %ecx, %ecx
     xorl %edx, %edx
     xorl %esi, %esi
-    xorl %edi, %edi
     xorl %ebp, %ebp
     xorl %r8d, %r8d
     xorl %r9d, %r9d

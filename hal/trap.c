@@ -20,6 +20,12 @@ uint64_t hal_read_cr2(void) {
     return v;
 }
 
+unsigned hal_pf_kind(const struct hal_trapframe *tf) {
+    // The error code's bits: 0 present (protection violation), 1 write, 4 instruction fetch.
+    return (tf->error & 1 ? HAL_PF_PRESENT : 0) | (tf->error & 2 ? HAL_PF_WRITE : 0) |
+           (tf->error & 16 ? HAL_PF_EXEC : 0);
+}
+
 void hal_trap(struct hal_trapframe *tf) {
     // User code may set AC; with SMAP on, a kernel handler running with AC set could touch
     // user memory unchecked. The interrupt gate does not clear it, so clear it here.

@@ -13,7 +13,7 @@
 enum { MMAP_MAX = 1ull << 32 };
 
 long ksys_mmap_anon(size_t len, int prot) {
-    if (len == 0 || len > MMAP_MAX || (prot & ~(MOS_PROT_READ | MOS_PROT_WRITE | MOS_PROT_EXEC)))
+    if (len == 0 || len > MMAP_MAX || (prot & ~(MOS_PROT_READ | MOS_PROT_WRITE | MOS_PROT_EXEC | MOS_MAP_LAZY)))
         return -MOS_EINVAL;
     if ((prot & MOS_PROT_WRITE) && (prot & MOS_PROT_EXEC))
         return -MOS_EINVAL;
@@ -22,7 +22,8 @@ long ksys_mmap_anon(size_t len, int prot) {
     uint64_t va = vm_find_free(vs, len);
     if (!va)
         return -MOS_ENOMEM;
-    unsigned flags = VM_USER | VM_READ | (prot & MOS_PROT_WRITE ? VM_WRITE : 0) | (prot & MOS_PROT_EXEC ? VM_EXEC : 0);
+    unsigned flags = VM_USER | VM_READ | (prot & MOS_PROT_WRITE ? VM_WRITE : 0) | (prot & MOS_PROT_EXEC ? VM_EXEC : 0) |
+                     (prot & MOS_MAP_LAZY ? VM_LAZY : 0);
     long r = vm_alloc(vs, va, len, flags);
     return r < 0 ? r : (long)va;
 }

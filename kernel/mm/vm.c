@@ -1,7 +1,9 @@
 // Address spaces. A vm_space is a root page table (its upper half shared with the kernel) and a
 // sorted list of regions, each either owned (anonymous memory: its frames are freed with it)
 // or shared (frames that belong to someone else, e.g. a shared-memory object). Page-table
-// entries hold the protection; regions hold ownership and occupancy.
+// entries hold the protection; regions hold ownership and occupancy. An owned region may be
+// lazy: its pages get frames one at a time when first touched (vm_fault), so the region also
+// keeps the protection to map them with.
 #include <hal/cpu.h>
 #include <hal/mmu.h>
 #include <kernel/klog.h>
@@ -17,6 +19,7 @@
 struct region {
     struct list_head link;
     uint64_t start, end;
+    unsigned flags; // enum vm_flags it was mapped with (VM_LAZY: frames come at first touch)
     bool shared;
 };
 
@@ -46,7 +49,7 @@ static bool range_ok(uint64_t va, uint64_t len) {
 }
 
 static bool flags_ok(unsigned flags) {
-    return !(flags & ~(unsigned)(VM_READ | VM_WRITE | VM_EXEC | VM_USER)) &&
+    return !(flags & ~(unsigned)(VM_READ | VM_WRITE | VM_EXEC | VM_USER | VM_LAZY)) &&
            (flags & (VM_WRITE | VM_EXEC)) != (VM_WRITE | VM_EXEC);
 }
 
@@ -109,9 +112,9 @@ void vm_activate(struct vm_space *vs) {
     hal_mmu_activate(vs ? vs->root : hal_mmu_kernel_root());
 }
 
-// Map [va, va+len) from FRAMES (shared) or fresh zeroed frames (owned).
+// Map [va, va+len) from FRAMES (shared), fresh zeroed frames (owned), or nothing yet (VM_LAZY).
 static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uint64_t *frames, unsigned flags) {
-    if (!vs || !range_ok(va, len) || !flags_ok(flags))
+    if (!vs || !range_ok(va, len) || !flags_ok(flags) || (frames && (flags & VM_LAZY)))
         return -MOS_EINVAL;
     uint64_t end = va + len;
     struct region *r = kmalloc(sizeof *r);
@@ -123,7 +126,7 @@ static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uin
         kfree(r);
         return -MOS_EEXIST;
     }
-    for (uint64_t p = va; p < end; p += PAGE_SIZE) {
+    for (uint64_t p = va; p < end && !(flags & VM_LAZY); p += PAGE_SIZE) {
         uint64_t f = frames ? frames[(p - va) / PAGE_SIZE] : pmm_alloc();
         if (!f || hal_mmu_map(vs->root, p, f, hal_flags(flags)) < 0) {
             if (f && !frames)
@@ -136,7 +139,7 @@ static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uin
         if (!frames)
             vs->pages++;
     }
-    *r = (struct region){.start = va, .end = end, .shared = frames != NULL};
+    *r = (struct region){.start = va, .end = end, .flags = flags, .shared = frames != NULL};
     insert(vs, r);
     hal_irq_restore(fl);
     return 0;
@@ -180,7 +183,8 @@ long vm_unmap(struct vm_space *vs, uint64_t va, size_t len) {
         } else if (e == r->end) {
             r->end = s;
         } else {
-            *spare = (struct region){.start = e, .end = r->end, .shared = r->shared};
+            *spare = *r;
+            spare->start = e;
             r->end = s;
             list_add(&spare->link, &r->link);
             spare = NULL;
@@ -189,6 +193,37 @@ long vm_unmap(struct vm_space *vs, uint64_t va, size_t len) {
     hal_irq_restore(fl);
     kfree(spare);
     return 0;
+}
+
+// Give the absent page at VA a zeroed frame if a lazy region there allows ACCESS (VM_WRITE,
+// VM_EXEC, or 0 for the kernel's own writes into a new image). Interrupts are off.
+static long populate(struct vm_space *vs, uint64_t va, unsigned access) {
+    uint64_t page = PAGE_ROUND_DOWN(va);
+    struct list_head *pos = first_after(vs, page);
+    if (pos == &vs->regions)
+        return -MOS_EFAULT;
+    struct region *r = list_entry(pos, struct region, link);
+    if (!(r->flags & VM_LAZY) || r->start > page || (access & (VM_WRITE | VM_EXEC) & ~r->flags) ||
+        hal_mmu_query(vs->root, page, NULL, NULL))
+        return -MOS_EFAULT;
+    uint64_t f = pmm_alloc();
+    if (!f)
+        return -MOS_ENOMEM;
+    if (hal_mmu_map(vs->root, page, f, hal_flags(r->flags)) < 0) {
+        pmm_free(f);
+        return -MOS_ENOMEM;
+    }
+    vs->pages++;
+    return 0;
+}
+
+long vm_fault(struct vm_space *vs, uint64_t va, unsigned access) {
+    if (!vs || va >= USER_TOP)
+        return -MOS_EFAULT;
+    unsigned long fl = hal_irq_save();
+    long r = populate(vs, va, access);
+    hal_irq_restore(fl);
+    return r;
 }
 
 uint64_t vm_find_free(struct vm_space *vs, size_t len) {
@@ -246,8 +281,12 @@ long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len) {
         if (chunk > len)
             chunk = len;
         if (!hal_mmu_query(vs->root, va - off, &pa, NULL)) {
-            hal_irq_restore(fl);
-            return -MOS_EFAULT;
+            long r = populate(vs, va, 0);
+            if (r < 0) {
+                hal_irq_restore(fl);
+                return r;
+            }
+            hal_mmu_query(vs->root, va - off, &pa, NULL);
         }
         memcpy((char *)hal_phys_to_virt(pa) + off, from, chunk);
         va += chunk, from += chunk, len -= chunk;
@@ -270,8 +309,10 @@ static long copy_other(struct vm_space *vs, uint64_t va, void *kbuf, size_t len,
         unsigned flags;
         if (chunk > len)
             chunk = len;
-        if (!hal_mmu_query(vs->root, va - off, &pa, &flags) || !(flags & HAL_MAP_USER) ||
-            (write && !(flags & HAL_MAP_WRITE))) {
+        bool present = hal_mmu_query(vs->root, va - off, &pa, &flags) ||
+                       (populate(vs, va, write ? VM_WRITE : VM_READ) == 0 &&
+                        hal_mmu_query(vs->root, va - off, &pa, &flags));
+        if (!present || !(flags & HAL_MAP_USER) || (write && !(flags & HAL_MAP_WRITE))) {
             hal_irq_restore(fl);
             return -MOS_EFAULT;
         }

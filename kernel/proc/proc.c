@@ -1,4 +1,5 @@
-// Processes: spawn from the initrd, exit, wait, kill, suspend/resume, priorities.
+// Processes: spawn from the initrd, exit, wait, kill, suspend/resume, priorities, and the
+// threads of a process.
 #include <hal/context.h>
 #include <kernel/console.h>
 #include <kernel/elf.h>
@@ -20,8 +21,9 @@ static long next_pid = 1;
 // Children of the kernel itself (ppid 0): programs started by mos.run, and orphans.
 static struct wait_queue kernel_children;
 
+// Where a user thread starts: its first instruction, stack pointer and rdi.
 struct start {
-    uint64_t entry, sp;
+    uint64_t entry, sp, arg;
 };
 
 __attribute__((weak)) void ipc_process_exit(struct process *p) { (void)p; }
@@ -40,7 +42,10 @@ struct process *proc_find(long pid) {
 static void user_start(void *arg) {
     struct start s = *(struct start *)arg;
     kfree(arg);
-    hal_enter_user(s.entry, s.sp);
+    // A thread created just before its process was killed never reaches ring 3.
+    if (proc_current()->killed)
+        proc_exit_current(MOS_STATUS_KILLED);
+    hal_enter_user(s.entry, s.sp, s.arg);
 }
 
 // The initial stack, System V style: argc, argv[], NULL, envp[], NULL, an empty auxv, then
@@ -107,7 +112,8 @@ long proc_spawn(struct process *parent, const char *path, char *const *argv, int
     if (r == 0)
         r = elf_load(p->vm, f->data, f->size, &start->entry);
     if (r == 0)
-        r = vm_alloc(p->vm, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, VM_READ | VM_WRITE | VM_USER);
+        r = vm_alloc(p->vm, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE,
+                     VM_READ | VM_WRITE | VM_USER | VM_LAZY); // most programs touch a few pages of it
     if (r == 0)
         r = build_stack(p->vm, argv, argc, envp, envc, &start->sp);
     if (r < 0) {
@@ -126,6 +132,7 @@ long proc_spawn(struct process *parent, const char *path, char *const *argv, int
     p->state = MOS_PROC_READY;
     list_init(&p->threads);
     wq_init(&p->child_exit);
+    wq_init(&p->thread_ended);
     files_install_std(p, parent && parent->pid == init_manager_pid());
     unsigned long fl = irq_save();
     p->pid = next_pid++;
@@ -148,19 +155,45 @@ long proc_spawn(struct process *parent, const char *path, char *const *argv, int
     return p->pid;
 }
 
+static void for_threads(struct process *p, void (*fn)(struct thread *)) {
+    list_for_each(pos, &p->threads) fn(list_entry(pos, struct thread, proc_link));
+}
+
+// Cut T's wait short (thread_interrupt leaves the running caller alone).
+static void interrupt_thread(struct thread *t) { thread_interrupt(t, -MOS_EINTR); }
+
+// Interrupts off. Unless T is the last thread of P, take it out of P and end it here; the last
+// thread is the one that tears the process down.
+static void leave_unless_last(struct process *p, struct thread *t) {
+    if (p->threads.next == &t->proc_link && p->threads.prev == &t->proc_link)
+        return;
+    list_del(&t->proc_link);
+    t->proc = NULL;
+    wq_wake_all(&p->thread_ended, 0);
+    thread_exit();
+}
+
 _Noreturn void proc_exit_current(int status) {
     struct thread *t = thread_current();
     struct process *p = t->proc;
     if (!p)
         thread_exit();
-    p->exit_status = status;
+    unsigned long f = irq_save();
+    if (!p->exiting) {
+        p->exiting = true;
+        p->exit_status = status;
+        p->killed = true;
+        for_threads(p, interrupt_thread); // blocked ones return MOS_EINTR and leave on their way out
+    }
+    leave_unless_last(p, t);
+    irq_restore(f);
     ipc_process_exit(p);
     for (int h = 0; h < HANDLES_MAX; h++)
         if (p->handles[h])
             handle_close(p, h);
     vm_activate(NULL);
     vm_destroy(p->vm);
-    unsigned long f = irq_save();
+    f = irq_save();
     p->vm = NULL;
     list_del(&t->proc_link);
     t->proc = NULL; // the process may be freed by its parent as soon as we block
@@ -177,7 +210,7 @@ _Noreturn void proc_exit_current(int status) {
     struct process *parent = p->ppid ? proc_find(p->ppid) : NULL;
     if (!parent)
         p->ppid = 0;
-    service_child_exited(parent, p->pid, status);
+    service_child_exited(parent, p->pid, p->exit_status);
     wq_wake_all(parent ? &parent->child_exit : &kernel_children, 0);
     if (orphans)
         wq_wake_all(&kernel_children, 0);
@@ -228,12 +261,6 @@ long proc_adopt(struct process *parent, long pid) {
     return r;
 }
 
-static void for_threads(struct process *p, void (*fn)(struct thread *)) {
-    list_for_each(pos, &p->threads) fn(list_entry(pos, struct thread, proc_link));
-}
-
-static void interrupt_thread(struct thread *t) { thread_interrupt(t, -MOS_EINTR); }
-
 long proc_kill(long pid) {
     struct process *p = proc_find(pid);
     if (!p || p->state == MOS_PROC_ZOMBIE)
@@ -251,6 +278,66 @@ long proc_kill(long pid) {
 #include <syscall_dispatch.h>
 
 long ksys_exit(int status) { proc_exit_current(status & 0xff); }
+
+long ksys_thread_create(uintptr_t entry, uintptr_t stack, uintptr_t arg) {
+    // Only addresses user space could map; whether anything is mapped there is the thread's
+    // problem (a fault ends the process, as a bad jump would).
+    if (entry < USER_IMAGE_BASE || entry >= USER_TOP || stack <= USER_IMAGE_BASE || stack > USER_TOP)
+        return -MOS_EINVAL;
+    struct process *p = proc_current();
+    struct start *s = kmalloc(sizeof *s);
+    if (!s)
+        return -MOS_ENOMEM;
+    *s = (struct start){.entry = entry, .sp = stack, .arg = arg};
+    // Counting and adding in one step keeps two threads creating at once under the limit
+    // (thread_create only allocates: it never waits).
+    unsigned long f = irq_save();
+    long n = 0;
+    list_for_each(pos, &p->threads) n++;
+    struct thread *t = n < MOS_THREADS_MAX ? thread_create(p->name, p, p->prio, user_start, s) : NULL;
+    long tid = t ? t->tid : 0; // read now: once ready, the thread may end and be freed
+    if (t) {
+        list_add_tail(&t->proc_link, &p->threads);
+        thread_make_ready(t);
+    }
+    irq_restore(f);
+    if (!t) {
+        kfree(s);
+        return n < MOS_THREADS_MAX ? -MOS_ENOMEM : -MOS_EAGAIN;
+    }
+    return tid;
+}
+
+long ksys_thread_exit(void) {
+    struct thread *t = thread_current();
+    struct process *p = t->proc;
+    unsigned long f = irq_save();
+    leave_unless_last(p, t);
+    irq_restore(f);
+    proc_exit_current(0); // the last thread: the process ends as if it had called exit(0)
+}
+
+static bool has_thread(struct process *p, long tid) {
+    list_for_each(pos, &p->threads) if (list_entry(pos, struct thread, proc_link)->tid == tid) return true;
+    return false;
+}
+
+long ksys_thread_join(long tid) {
+    if (tid == thread_current()->tid)
+        return -MOS_EINVAL;
+    struct process *p = proc_current();
+    unsigned long f = irq_save();
+    if (!has_thread(p, tid)) {
+        irq_restore(f);
+        return -MOS_ESRCH;
+    }
+    long r = 0;
+    while (r == 0 && has_thread(p, tid))
+        r = wq_wait(&p->thread_ended, WAIT_FOREVER);
+    irq_restore(f);
+    return r;
+}
+
 long ksys_getpid(void) { return proc_current()->pid; }
 long ksys_yield(void) {
     sched_yield();

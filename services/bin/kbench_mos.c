@@ -109,25 +109,45 @@ int kb_spawn_wait(void) {
     return 0;
 }
 
-// FIXME(kernel): mmap_anon populates eagerly; no demand paging yet.
 char *kb_lazy_map(size_t bytes) {
-    (void)bytes;
-    printf("kbench: page_fault: no demand-paged memory in this kernel yet\n");
-    return NULL;
+    long a = mos_mmap_anon(bytes, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY);
+    if (a < 0) {
+        printf("kbench: mmap_anon(MOS_MAP_LAZY): %s\n", mos_errname(a));
+        return NULL;
+    }
+    return (char *)a;
 }
 
 void kb_lazy_unmap(char *p, size_t bytes) {
     mos_munmap((uintptr_t)p, bytes);
 }
 
-// FIXME(kernel): no thread-create call yet.
+// The second thread yields until told to stop; each kb_yield of the first then switches to it
+// and back.
+static volatile int switch_stop;
+static struct mos_thread switcher;
+
+static void switch_loop(void *arg) {
+    (void)arg;
+    while (!switch_stop)
+        mos_yield();
+}
+
 int kb_switch_start(void) {
-    printf("kbench: ctx_switch: no threads in this kernel yet\n");
-    return -1;
+    switch_stop = 0;
+    long tid = mos_thread_spawn(&switcher, switch_loop, NULL, 0);
+    if (tid < 0) {
+        printf("kbench: ctx_switch: thread_create: %s\n", mos_errname(tid));
+        return -1;
+    }
+    return 0;
 }
 
 void kb_yield(void) {
     mos_yield();
 }
 
-void kb_switch_stop(void) {}
+void kb_switch_stop(void) {
+    switch_stop = 1;
+    mos_thread_collect(&switcher);
+}

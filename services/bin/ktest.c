@@ -671,6 +671,342 @@ static int child_mem(const char *what) {
     } else if (!strcmp(what, "munmap-text")) {
         CHILD_EXPECT(mos_munmap(0x400000, PAGE), -MOS_EINVAL);
         return 0;
+    } else if (!strcmp(what, "lazy-write-readonly")) {
+        long a = mos_mmap_anon(PAGE, MOS_PROT_READ | MOS_MAP_LAZY);
+        if (a < 0)
+            child_fail("mmap_anon: %s", err(a));
+        if (*(volatile uint8_t *)a != 0)
+            child_fail("read-only lazy page not zero");
+        *(volatile uint8_t *)a = 1;
+    } else if (!strcmp(what, "lazy-exec")) {
+        long a = mos_mmap_anon(PAGE, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY);
+        if (a < 0)
+            child_fail("mmap_anon: %s", err(a));
+        ((void (*)(void))(uintptr_t)a)();
+    } else if (!strcmp(what, "lazy-oom") || !strcmp(what, "lazy-oom-copy")) {
+        // Pages touched by the program, or by the kernel copying into them (stat).
+        bool by_kernel = !strcmp(what, "lazy-oom-copy");
+        long pages = mos_frames_free() + 1024;
+        long a = mos_mmap_anon((size_t)pages * PAGE, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY);
+        if (a < 0)
+            child_fail("mmap_anon of %ld pages: %s", pages, err(a));
+        for (long i = 0; i < pages; i++) {
+            if (!by_kernel)
+                ((volatile uint8_t *)a)[i * PAGE] = 1;
+            else if (mos_stat("/etc/motd", (struct mos_stat *)(a + i * PAGE)) < 0)
+                child_fail("stat into lazy page %ld failed and the process lives on", i);
+        }
+        child_fail("touched %ld lazy pages, more than there are frames", pages);
+    } else if (!strcmp(what, "lazy-exit")) {
+        long a = mos_mmap_anon(256 * PAGE, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY);
+        if (a < 0)
+            child_fail("mmap_anon: %s", err(a));
+        for (int i = 0; i < 256; i++)
+            ((volatile uint8_t *)a)[i * PAGE] = 1;
+        return 0;
+    }
+    return 99;
+}
+
+// Demand-paged memory (MOS_MAP_LAZY): no frames at the call, a zeroed frame at each page's
+// first touch (by the program or by a system call copying to or from it), every frame back
+// after munmap and after the process ends, and a touch the protection forbids still faults.
+static bool test_lazy(void) {
+    enum { N = 64 };
+    long base = 0;
+    for (int round = 0; round < 2; round++) {
+        long f0 = mos_frames_free(), a;
+        OK(a, mos_mmap_anon(N * PAGE, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY));
+        long f1 = mos_frames_free();
+        CHECK(f0 - f1 < 4, "mmap_anon(MOS_MAP_LAZY) of %d pages took %ld frames", N, f0 - f1);
+        volatile uint8_t *p = (volatile uint8_t *)a;
+        for (int i = 0; i < N; i++)
+            CHECK(p[i * PAGE + i] == 0, "lazy page %d reads %u, want 0", i, p[i * PAGE + i]);
+        long f2 = mos_frames_free();
+        CHECK(f1 - f2 >= N, "reading %d lazy pages took %ld frames", N, f1 - f2);
+        for (int i = 0; i < N; i++)
+            p[i * PAGE + 1] = (uint8_t)i;
+        for (int i = 0; i < N; i++)
+            CHECK(p[i * PAGE + 1] == (uint8_t)i && p[i * PAGE + 2] == 0, "lazy page %d lost a write", i);
+        EXPECT(mos_munmap((uintptr_t)a, N * PAGE), 0);
+        long f3 = mos_frames_free();
+        if (round == 0)
+            base = f3;
+        else
+            CHECK(f3 == base, "free frames %ld after one lazy map/touch/unmap, %ld after two", base, f3);
+    }
+    // System calls copy to and from pages nobody touched yet; a hole cut in a lazy region
+    // leaves both sides lazy.
+    long a;
+    OK(a, mos_mmap_anon(4 * PAGE, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY));
+    struct mos_stat *st = (struct mos_stat *)(a + PAGE - 8); // straddles two untouched pages
+    EXPECT(mos_stat("/etc/motd", st), 0);
+    CHECK(st->size > 0 && st->type == MOS_FT_FILE, "stat into lazy pages: size %lu type %u",
+          (unsigned long)st->size, st->type);
+    int q;
+    OK(q, mos_queue_create(1));
+    EXPECT(mos_queue_send(q, (struct mos_msg *)(a + 2 * PAGE), 0), 0); // an untouched page: all zero
+    EXPECT(mos_munmap((uintptr_t)a + 2 * PAGE, PAGE), 0);
+    struct mos_msg *m = (struct mos_msg *)(a + 3 * PAGE);
+    EXPECT(mos_queue_recv(q, m, 0), 0);
+    CHECK(m->tag == 0 && m->len == 0 && m->sender == mos_getpid(), "queue message through lazy pages: tag %u len %u",
+          m->tag, m->len);
+    mos_handle_close(q);
+    EXPECT(mos_munmap((uintptr_t)a, 4 * PAGE), 0);
+    // Shared memory has its frames already: MOS_MAP_LAZY means nothing there and is refused.
+    int h;
+    OK(h, mos_shm_create(PAGE));
+    EXPECT(mos_shm_map(h, MOS_PROT_READ | MOS_MAP_LAZY), -MOS_EINVAL);
+    mos_handle_close(h);
+    // Touches the protection forbids: a write to a read-only page, a jump into a data page.
+    static const char *const kinds[] = {"lazy-write-readonly", "lazy-exec"};
+    for (int i = 0; i < 2; i++) {
+        long pid;
+        OK(pid, spawn_role("mem", kinds[i]));
+        if (!reap_expect(pid, MOS_STATUS_FAULT | 14, kinds[i]))
+            return false;
+    }
+    // A process that ends with lazy pages touched gives every frame back (the first run warms
+    // the kernel's caches up).
+    long before = 0;
+    for (int run = 0; run < 2; run++) {
+        if (run == 1)
+            before = mos_frames_free();
+        long pid;
+        OK(pid, spawn_role("mem", "lazy-exit"));
+        if (!reap_expect(pid, 0, "lazy-exit"))
+            return false;
+    }
+    long after = mos_frames_free();
+    CHECK(after == before, "free frames %ld before a child touched 256 lazy pages, %ld after it ended", before, after);
+    return true;
+}
+
+// A process touching more lazy pages than there are frames is ended with a log line saying
+// why; the kernel carries on and gets every frame back.
+static bool test_lazy_oom(void) {
+    static char log[4096];
+    uint64_t cursor = 0;
+    while (mos_klog_read(&cursor, log, sizeof log) > 0) // skip what is logged already
+        ;
+    long before = mos_frames_free(), pid;
+    static const char *const roles[] = {"lazy-oom", "lazy-oom-copy"};
+    for (int i = 0; i < 2; i++) {
+        OK(pid, spawn_role("mem", roles[i]));
+        if (!reap_expect(pid, MOS_STATUS_KILLED, roles[i]))
+            return false;
+        long n;
+        OK(n, mos_klog_read(&cursor, log, sizeof log - 1));
+        log[n] = 0;
+        CHECK(strstr(log, "killed: out of memory for a page"), "%s: no out-of-memory line in the kernel log: %.200s",
+              roles[i], log);
+        long after = mos_frames_free();
+        CHECK(after >= before - 4, "%s: free frames %ld before, %ld after", roles[i], before, after);
+    }
+    OK(pid, mos_spawnv("/bin/true", (const char *[]){"true", NULL}));
+    return reap_expect(pid, 0, "true after running out of memory");
+}
+
+// --- threads -----------------------------------------------------------------------------------
+
+// What the threads of a test share.
+static struct {
+    volatile uint64_t count[2]; // progress of the first thread and of the second
+    volatile int stop, ready, turn;
+    volatile long self_tid, join_self;
+    int sem;
+} sh;
+
+// Counts in a busy loop (no system call) until stopped.
+static void count_loop(void *arg) {
+    (void)arg;
+    while (!sh.stop)
+        sh.count[1]++;
+}
+
+// Takes turns with the first thread: waits (yielding) for turn 1, hands back turn 0.
+static void ping_pong(void *arg) {
+    long rounds = (long)(uintptr_t)arg;
+    for (long i = 0; i < rounds; i++) {
+        while (sh.turn != 1)
+            mos_yield();
+        sh.count[1]++;
+        sh.turn = 0;
+    }
+}
+
+// Learns its own id from the first thread, checks it cannot join itself, and leaves through
+// thread_exit from below fn (what returning from fn does too, one frame up).
+static void exit_from_inside(void *arg) {
+    (void)arg;
+    while (!sh.ready)
+        mos_yield();
+    sh.join_self = mos_thread_join(sh.self_tid);
+    sh.count[1] = 1;
+    mos_thread_exit();
+    sh.count[1] = 2; // never reached
+}
+
+static void wait_on_sem(void *arg) {
+    (void)arg;
+    mos_sem_wait(sh.sem, MOS_TIMEOUT_FOREVER);
+}
+
+static bool test_threads(void) {
+    memset((void *)&sh, 0, sizeof sh);
+    // Two threads share memory and the CPU: the second counts while the first spins without a
+    // system call, so only preemption lets it run.
+    struct mos_thread t;
+    long tid;
+    OK(tid, mos_thread_spawn(&t, count_loop, NULL, 0));
+    CHECK(tid > 0 && tid != mos_getpid(), "thread id %ld", tid);
+    uint64_t hz = (uint64_t)mos_tsc_hz(), t0 = mos_rdtsc();
+    uint64_t mine = 0;
+    while (sh.count[1] < 1000 && mos_rdtsc() - t0 < 5 * hz)
+        mine++;
+    CHECK(sh.count[1] >= 1000, "the second thread counted to %lu while the first spun %lu times",
+          (unsigned long)sh.count[1], (unsigned long)mine);
+    sh.stop = 1;
+    EXPECT(mos_thread_collect(&t), 0);
+    // Yielding hands the CPU back and forth.
+    enum { ROUNDS = 200 };
+    sh.count[1] = 0;
+    OK(tid, mos_thread_spawn(&t, ping_pong, (void *)(uintptr_t)ROUNDS, 16 * 1024));
+    for (int i = 0; i < ROUNDS; i++) {
+        uint64_t start = mos_rdtsc();
+        while (sh.turn != 0) {
+            mos_yield();
+            CHECK(mos_rdtsc() - start < 5 * hz, "round %d: the second thread did not take its turn", i);
+        }
+        sh.count[0]++;
+        sh.turn = 1;
+    }
+    EXPECT(mos_thread_collect(&t), 0);
+    CHECK(sh.count[0] == ROUNDS && sh.count[1] == ROUNDS, "ping-pong counted %lu and %lu, want %d each",
+          (unsigned long)sh.count[0], (unsigned long)sh.count[1], ROUNDS);
+    // thread_exit ends only its thread; join waits for it; a thread cannot join itself; an
+    // ended thread is unknown.
+    sh.count[1] = 0;
+    OK(tid, mos_thread_spawn(&t, exit_from_inside, NULL, 0));
+    sh.self_tid = tid;
+    sh.ready = 1;
+    EXPECT(mos_thread_join(tid), 0);
+    CHECK(sh.count[1] == 1 && sh.join_self == -MOS_EINVAL, "after thread_exit: count %lu, join(self) %ld",
+          (unsigned long)sh.count[1], sh.join_self);
+    EXPECT(mos_thread_join(tid), -MOS_ESRCH);
+    EXPECT(mos_thread_collect(&t), 0);
+    // Bad arguments: errors, nothing started.
+    uintptr_t entry = (uintptr_t)count_loop;
+    long stack;
+    OK(stack, mos_mmap_anon(PAGE, MOS_PROT_READ | MOS_PROT_WRITE));
+    uintptr_t sp = (uintptr_t)stack + PAGE - 16;
+    const uintptr_t bad_entries[] = {0, 0x1000, KERNEL_ADDR, KERNEL_TEXT, NONCANONICAL, 0xfffffffffffff000ul};
+    for (size_t i = 0; i < sizeof bad_entries / sizeof bad_entries[0]; i++) {
+        EXPECT(mos_thread_create(bad_entries[i], sp, 0), -MOS_EINVAL);
+        EXPECT(mos_thread_create(entry, bad_entries[i], 0), -MOS_EINVAL);
+    }
+    EXPECT(mos_thread_create(entry, NONCANONICAL + PAGE, 0), -MOS_EINVAL);
+    EXPECT(mos_thread_join(0), -MOS_ESRCH);
+    EXPECT(mos_thread_join(-1), -MOS_ESRCH);
+    EXPECT(mos_thread_join(1l << 40), -MOS_ESRCH);
+    EXPECT(mos_munmap((uintptr_t)stack, PAGE), 0);
+    // At most MOS_THREADS_MAX threads at once (this one included), all of which can block.
+    OK(sh.sem, mos_sem_create(0));
+    static struct mos_thread many[MOS_THREADS_MAX];
+    int n = 0;
+    long r;
+    while ((r = mos_thread_spawn(&many[n], wait_on_sem, NULL, 8 * 1024)) > 0 && n < MOS_THREADS_MAX - 1)
+        n++;
+    CHECK(n == MOS_THREADS_MAX - 1 && r == -MOS_EAGAIN, "%d threads made, then %ld (%s); want %d, then EAGAIN", n,
+          r, err(r), MOS_THREADS_MAX - 1);
+    for (int i = 0; i < n; i++)
+        EXPECT(mos_sem_post(sh.sem), 0);
+    for (int i = 0; i < n; i++)
+        EXPECT(mos_thread_collect(&many[i]), 0);
+    mos_handle_close(sh.sem);
+    return true;
+}
+
+// A process ends with all its threads: exit or a return from main in any thread, a fault in
+// any thread, kill; and when its last thread calls thread_exit, with status 0. Nothing leaks.
+static bool test_thread_exit(void) {
+    static const struct {
+        const char *role;
+        int status;
+    } cases[] = {
+        {"threads-exit", 7},
+        {"threads-fault", MOS_STATUS_FAULT | 14},
+        {"threads-last", 0},
+        {"threads-exit", 7}, // again, to compare free frames against the first run's
+    };
+    long before = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (i == 1)
+            before = mos_frames_free();
+        long pid;
+        OK(pid, spawn_role(cases[i].role, NULL));
+        if (!reap_expect(pid, cases[i].status, cases[i].role))
+            return false;
+    }
+    long pid;
+    OK(pid, spawn_role("threads-spin", NULL));
+    mos_sleep_ns(30 * MS);
+    EXPECT(mos_kill(pid), 0);
+    if (!reap_expect(pid, MOS_STATUS_KILLED, "kill of a process with spinning threads"))
+        return false;
+    long after = mos_frames_free();
+    CHECK(after == before, "free frames %ld before, %ld after the threaded children ended", before, after);
+    return true;
+}
+
+static void spin_forever(void *arg) {
+    (void)arg;
+    for (volatile uint64_t i = 0;; i++)
+        ;
+}
+
+static void block_forever(void *arg) {
+    (void)arg;
+    for (;;)
+        mos_sleep_ns(SEC);
+}
+
+static void fault_soon(void *arg) {
+    (void)arg;
+    volatile int zero = 0;
+    mos_sleep_ns(5 * MS);
+    *(volatile int *)(uintptr_t)zero = 1;
+}
+
+static void return_soon(void *arg) {
+    (void)arg;
+    mos_sleep_ns(10 * MS);
+}
+
+static int child_threads(const char *what) {
+    struct mos_thread t[3];
+    if (!strcmp(what, "threads-exit")) {
+        // One thread spinning and one blocked when main returns.
+        if (mos_thread_spawn(&t[0], spin_forever, NULL, 0) < 0 || mos_thread_spawn(&t[1], block_forever, NULL, 0) < 0)
+            child_fail("thread_create failed");
+        mos_sleep_ns(10 * MS);
+        return 7;
+    }
+    if (!strcmp(what, "threads-fault")) {
+        if (mos_thread_spawn(&t[0], block_forever, NULL, 0) < 0 || mos_thread_spawn(&t[1], fault_soon, NULL, 0) < 0)
+            child_fail("thread_create failed");
+        block_forever(NULL);
+    }
+    if (!strcmp(what, "threads-last")) {
+        if (mos_thread_spawn(&t[0], return_soon, NULL, 0) < 0)
+            child_fail("thread_create failed");
+        mos_thread_exit();
+    }
+    if (!strcmp(what, "threads-spin")) {
+        for (int i = 0; i < 2; i++)
+            if (mos_thread_spawn(&t[i], spin_forever, NULL, 0) < 0)
+                child_fail("thread_create failed");
+        spin_forever(NULL);
     }
     return 99;
 }
@@ -1613,6 +1949,8 @@ static int child_fuzz(void) {
         case SYS_exit:
         case SYS_poweroff:
         case SYS_reboot:
+        case SYS_thread_exit:
+        case SYS_thread_create: // a thread at a random address would fault and end the fuzzer
             skip = true;
             break;
         case SYS_kill:
@@ -1737,6 +2075,10 @@ static const struct test {
     {"clock", test_clock, false},
     {"proc_info", test_proc_info, false},
     {"mmap", test_mmap, false},
+    {"lazy", test_lazy, false},
+    {"lazy_oom", test_lazy_oom, false},
+    {"threads", test_threads, false},
+    {"thread_exit", test_thread_exit, false},
     {"faults", test_faults, false},
     {"sse", test_sse, false},
     {"ipc", test_ipc, false},
@@ -1780,6 +2122,8 @@ static int child_main(int argc, char **argv) {
     }
     if (!strcmp(role, "mem"))
         return child_mem(arg);
+    if (!strncmp(role, "threads-", 8))
+        return child_threads(role);
     if (!strcmp(role, "ipc-client"))
         return child_ipc_client();
     if (!strcmp(role, "ipc-server"))

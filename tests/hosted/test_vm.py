@@ -1,7 +1,8 @@
 """kernel/mm/vm.c and usercopy.c on the host, over the real frame allocator and heap and the
 fake HAL's page tables: address spaces own exactly their frames, refuse W+X and bad ranges,
 roll back cleanly when memory runs out, split regions on partial unmaps, place mmap regions,
-change protection, write into other spaces; user copies check ranges and survive faults."""
+change protection, write into other spaces, back lazy regions page by page on faults; user copies
+check ranges and survive faults."""
 import random
 
 import pytest
@@ -14,7 +15,7 @@ USER_TOP = 0x00007FFFFFFFF000
 USER_MMAP_BASE = 0x100000000000
 USER_STACK_LIMIT = 0x7FFF00000000
 EFAULT, ENOMEM, EEXIST, EINVAL, ENAMETOOLONG = 14, 12, 17, 22, 36
-R, W, X, U = 1, 2, 4, 8
+R, W, X, U, LAZY = 1, 2, 4, 8, 16
 HAL_WRITE, HAL_EXEC, HAL_USER = 1, 2, 4
 
 CDEF = """
@@ -28,6 +29,9 @@ long vm_unmap(struct vm_space *vs, uint64_t va, size_t len);
 uint64_t vm_find_free(struct vm_space *vs, size_t len);
 long vm_protect(struct vm_space *vs, uint64_t va, size_t len, unsigned flags);
 long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len);
+long vm_fault(struct vm_space *vs, uint64_t va, unsigned access);
+long vm_read(struct vm_space *vs, uint64_t va, void *dst, size_t len);
+long vm_write_checked(struct vm_space *vs, uint64_t va, const void *src, size_t len);
 uint64_t vm_pages(const struct vm_space *vs);
 uint64_t vs_root(struct vm_space *vs);
 uint64_t pmm_alloc(void);
@@ -307,6 +311,107 @@ def test_write_into_another_space(vm):
     assert lib.vm_write(s.vs, 0xFFFF800000000000, data, 8) == -EFAULT
     assert lib.vm_write(s.vs, BASE, data, 0) == 0
     lib.vm_destroy(s.vs)
+
+
+def test_lazy_region_takes_frames_only_when_touched(vm):
+    ffi, lib = vm
+    free0 = lib.pmm_free_frames()
+    s = Space(ffi, lib)
+    assert lib.vm_alloc(s.vs, BASE, 8 * PAGE, R | W | U | LAZY) == 0
+    assert s.mapped() == 0 and lib.vm_pages(s.vs) == 0
+    assert lib.vm_fault(s.vs, BASE + 3 * PAGE + 123, R) == 0            # a read backs the page too
+    assert s.mapped() == 1 and lib.vm_pages(s.vs) == 1
+    assert s.query(BASE + 3 * PAGE)[1] == HAL_USER | HAL_WRITE           # the region's protection
+    assert s.read(BASE + 3 * PAGE, PAGE) == bytes(PAGE)
+    assert lib.vm_fault(s.vs, BASE + 3 * PAGE, W) == -EFAULT             # present: a real fault
+    assert lib.vm_fault(s.vs, BASE + 7 * PAGE, W) == 0
+    assert lib.vm_fault(s.vs, BASE + 8 * PAGE, W) == -EFAULT             # past the region
+    assert lib.vm_fault(s.vs, BASE - 1, R) == -EFAULT
+    assert lib.vm_fault(s.vs, USER_TOP, R) == -EFAULT
+    assert lib.vm_fault(s.vs, BASE, X) == -EFAULT                        # not executable
+    assert lib.vm_pages(s.vs) == 2
+    lib.vm_destroy(s.vs)
+    assert lib.pmm_free_frames() == free0
+
+
+def test_lazy_faults_honour_the_protection(vm):
+    ffi, lib = vm
+    s = Space(ffi, lib)
+    assert lib.vm_alloc(s.vs, BASE, 2 * PAGE, R | U | LAZY) == 0
+    assert lib.vm_alloc(s.vs, BASE + 4 * PAGE, 2 * PAGE, R | X | U | LAZY) == 0
+    assert lib.vm_alloc(s.vs, BASE + 8 * PAGE, PAGE, R | W | U) == 0     # eager: never faulted in
+    assert lib.vm_fault(s.vs, BASE, W) == -EFAULT and s.mapped() == 1
+    assert lib.vm_fault(s.vs, BASE, R) == 0 and s.query(BASE)[1] == HAL_USER
+    assert lib.vm_fault(s.vs, BASE + 4 * PAGE, X) == 0 and s.query(BASE + 4 * PAGE)[1] == HAL_USER | HAL_EXEC
+    assert lib.vm_unmap(s.vs, BASE + 8 * PAGE, PAGE) == 0
+    assert lib.vm_fault(s.vs, BASE + 8 * PAGE, W) == -EFAULT
+    assert lib.vm_alloc(s.vs, BASE + 12 * PAGE, PAGE, R | W | X | LAZY) == -EINVAL
+    frames = ffi.new("uint64_t[]", [lib.pmm_alloc()])
+    assert lib.vm_map_shared(s.vs, BASE + 12 * PAGE, frames, 1, R | LAZY) == -EINVAL
+    lib.vm_destroy(s.vs)
+    lib.pmm_free(frames[0])
+
+
+def test_lazy_regions_split_and_free_exactly(vm):
+    ffi, lib = vm
+    free0 = lib.pmm_free_frames()
+    s = Space(ffi, lib)
+    assert lib.vm_alloc(s.vs, BASE, 16 * PAGE, R | W | U | LAZY) == 0
+    for i in range(0, 16, 2):
+        assert lib.vm_fault(s.vs, BASE + i * PAGE, W) == 0
+    free1 = lib.pmm_free_frames()
+    assert lib.vm_unmap(s.vs, BASE + 4 * PAGE, 8 * PAGE) == 0            # a hole: two regions left
+    assert lib.pmm_free_frames() == free1 + 4 and lib.vm_pages(s.vs) == 4
+    assert lib.vm_fault(s.vs, BASE + 6 * PAGE, W) == -EFAULT             # in the hole
+    assert lib.vm_fault(s.vs, BASE + 3 * PAGE, W) == 0                   # both sides stay lazy
+    assert lib.vm_fault(s.vs, BASE + 13 * PAGE, W) == 0
+    assert lib.vm_pages(s.vs) == 6
+    assert lib.vm_unmap(s.vs, BASE, 16 * PAGE) == 0
+    assert lib.vm_pages(s.vs) == 0 and s.mapped() == 0
+    lib.vm_destroy(s.vs)
+    assert lib.pmm_free_frames() == free0
+
+
+def test_copies_into_other_spaces_back_lazy_pages(vm):
+    ffi, lib = vm
+    s = Space(ffi, lib)
+    assert lib.vm_alloc(s.vs, BASE, 4 * PAGE, R | U | LAZY) == 0
+    data = bytes(range(256)) * 8
+    assert lib.vm_write(s.vs, BASE + PAGE - 10, data, len(data)) == 0    # the loader's write ignores R
+    assert lib.vm_pages(s.vs) == 2
+    assert s.read(BASE + PAGE - 10, 10) == data[:10]
+    buf = ffi.new("char[]", 64)
+    assert lib.vm_read(s.vs, BASE + 3 * PAGE, buf, 64) == 0              # untouched: reads zeros
+    assert ffi.buffer(buf, 64)[:] == bytes(64) and lib.vm_pages(s.vs) == 3
+    assert lib.vm_write_checked(s.vs, BASE + 3 * PAGE, data, 8) == -EFAULT   # read-only for the user
+    assert lib.vm_write_checked(s.vs, BASE, data, 8) == -EFAULT          # read-only, and not backed
+    assert lib.vm_pages(s.vs) == 3
+    lib.vm_destroy(s.vs)
+
+
+def test_lazy_fault_out_of_memory(built):
+    ffi, lib = built
+    assert lib.setup(4 * MiB) == 0
+    s = Space(ffi, lib)
+    assert lib.vm_alloc(s.vs, BASE, 2 * PAGE, R | W | U | LAZY) == 0
+    lib.hosted_mmu_fail_after(0)                                        # no page-table page
+    free0 = lib.pmm_free_frames()
+    assert lib.vm_fault(s.vs, BASE, W) == -ENOMEM
+    assert lib.pmm_free_frames() == free0 and s.mapped() == 0
+    taken = []
+    while True:
+        f = lib.pmm_alloc()
+        if not f:
+            break
+        taken.append(f)
+    assert lib.vm_fault(s.vs, BASE, W) == -ENOMEM and s.mapped() == 0 and lib.vm_pages(s.vs) == 0
+    data = b"x" * 8
+    assert lib.vm_write(s.vs, BASE, data, 8) == -ENOMEM
+    for f in taken:
+        lib.pmm_free(f)
+    assert lib.vm_fault(s.vs, BASE, W) == 0 and lib.vm_pages(s.vs) == 1
+    lib.vm_destroy(s.vs)
+    assert lib.hosted_irq_depth() == 0
 
 
 def test_random_operations_match_a_model(vm):

@@ -15,7 +15,8 @@ from machine import ROOT, Machine
 KTEST_TIMEOUT = 600  # the whole table takes about 10 s under TCG here
 # Tests the issue names; the table may hold more.
 REQUIRED_TESTS = {"preemption", "priorities", "sleep", "ipc", "ipc_errors", "ipc_server_death", "notify", "queue",
-                  "shm", "sem", "faults", "badptr", "spawn_many", "fuzz", "libc"}
+                  "shm", "sem", "faults", "badptr", "spawn_many", "fuzz", "libc", "lazy", "lazy_oom",
+                  "threads", "thread_exit"}
 
 
 def run_cmdline(prog, *args):
@@ -69,7 +70,7 @@ def test_kbench_smoke():
         out = text(m)
     figures = {name: (int(med), int(p99), int(runs))
                for name, med, p99, runs in re.findall(r"^BENCH (\w+) (\d+) (\d+) (\d+)$", out, re.M)}
-    assert set(figures) == {"null_syscall", "ipc_roundtrip", "spawn_wait"}, out
+    assert set(figures) == {"null_syscall", "ipc_roundtrip", "spawn_wait", "page_fault", "ctx_switch"}, out
     for name, (med, p99, runs) in figures.items():
         assert 0 < med <= p99 and runs > 0, (name, med, p99, runs)
 

@@ -23,8 +23,9 @@ uint64_t hal_context_init(void *stack_top, void (*entry)(void *), void *arg);
 
 // The kernel stack used when the CPU comes in from ring 3 (interrupts and syscalls).
 void hal_set_kernel_stack(uint64_t top);
-// Drop to ring 3 at rip with the given stack, interrupts on, every other register zero.
-_Noreturn void hal_enter_user(uint64_t rip, uint64_t rsp);
+// Drop to ring 3 at rip with the given stack and arg in rdi, interrupts on, every other
+// register zero.
+_Noreturn void hal_enter_user(uint64_t rip, uint64_t rsp, uint64_t arg);
 // Route the syscall instruction to HANDLER: it gets the caller's registers as a trap frame
 // (vector HAL_SYSCALL_VECTOR: rax the number, rdi rsi rdx r10 r8 r9 the arguments) and
 // leaves the result in tf->rax. rcx and r11 are clobbered, as the instruction requires.

@@ -42,3 +42,5 @@ long hal_strnlen_user(const char *usrc, uint64_t max);
 // For the page fault handler: if RIP is inside a user-copy routine, move TF to its fix-up.
 struct hal_trapframe;
 bool hal_usercopy_fixup(struct hal_trapframe *tf);
+// True when RIP is inside a user-copy routine (a fault there is on the routine's user address).
+bool hal_in_usercopy(uint64_t rip);

@@ -37,7 +37,8 @@ void *kzalloc(size_t n);
 void kfree(void *p);
 
 // --- address spaces (kernel/mm/vm.c) ---
-enum vm_flags { VM_READ = 1, VM_WRITE = 2, VM_EXEC = 4, VM_USER = 8 };
+// VM_LAZY (vm_alloc only): no frame until the first touch of each page (vm_fault).
+enum vm_flags { VM_READ = 1, VM_WRITE = 2, VM_EXEC = 4, VM_USER = 8, VM_LAZY = 16 };
 struct vm_space; // a user address space; the kernel half is shared by all
 
 void vm_init(void); // the kernel's own page tables: W^X image, NX physical window
@@ -50,11 +51,16 @@ long vm_alloc(struct vm_space *vs, uint64_t va, size_t len, unsigned flags);
 // Map existing frames (shared memory): the space does not own them and will not free them.
 long vm_map_shared(struct vm_space *vs, uint64_t va, const uint64_t *frames, size_t count, unsigned flags);
 long vm_unmap(struct vm_space *vs, uint64_t va, size_t len);
+// A touch of VA (ACCESS: VM_READ, VM_WRITE or VM_EXEC) found no page: back it with a zeroed
+// frame if VA lies in a VM_LAZY region that allows the access. 0; -MOS_EFAULT (no such region,
+// an access it forbids, or the page is there already: a real fault); -MOS_ENOMEM.
+long vm_fault(struct vm_space *vs, uint64_t va, unsigned access);
 // A free, page-aligned user range of len bytes at or above USER_MMAP_BASE; 0 if none.
 uint64_t vm_find_free(struct vm_space *vs, size_t len);
 // Change protection of mapped pages (used by the ELF loader after it filled them).
 long vm_protect(struct vm_space *vs, uint64_t va, size_t len, unsigned flags);
 // Write into another (not the active) space's memory, e.g. to fill a new process's image.
+// This and the two copies below give lazy pages their frames as they go.
 long vm_write(struct vm_space *vs, uint64_t va, const void *src, size_t len);
 uint64_t vm_pages(const struct vm_space *vs); // user pages it owns
 // Copy from / to another process's user memory as that process may access it (user pages,

@@ -21,14 +21,18 @@ struct process {
     int fault;                  // enum mos_exit_status reason when killed by a fault (0 if none)
     uint64_t fault_addr;        // rip or cr2 of the fault
     bool killed;                // kill requested: threads exit at their next kernel exit
+    bool exiting;               // a thread has begun ending the process: exit_status is set
     bool in_service_call;       // blocked in a service call: the service manager may copy its buffers
     enum prio_band prio;
     struct wait_queue child_exit; // the parent waits here for children
+    struct wait_queue thread_ended; // thread_join waits here
     uint64_t cpu_ns;            // summed over its threads, including dead ones
 };
 
 struct process *proc_find(long pid);
-// End the calling process with STATUS (an exit code or an enum mos_exit_status value).
+// End the calling process with STATUS (an exit code or an enum mos_exit_status value): its
+// other threads are told to end, and the last thread out tears the process down. When another
+// thread ended the process first, its status stands.
 _Noreturn void proc_exit_current(int status);
 // Start PATH from the initrd with argv/envp (kernel copies), as a child of PARENT (NULL: none).
 long proc_spawn(struct process *parent, const char *path, char *const *argv, int argc, char *const *envp, int envc);

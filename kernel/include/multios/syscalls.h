@@ -38,6 +38,9 @@ enum mos_syscall {
     SYS_suspend = 8,
     SYS_resume = 9,
     SYS_set_priority = 10,
+    SYS_thread_create = 11,
+    SYS_thread_exit = 12,
+    SYS_thread_join = 13,
 
     SYS_clock_ns = 16,
     SYS_wallclock = 17,
@@ -109,6 +112,7 @@ enum {
     MOS_MSG_DATA_MAX = 208,    // struct mos_msg.data
     MOS_QUEUE_DEPTH_MAX = 256, // most messages a queue holds
     MOS_TIMEOUT_FOREVER = -1,  // as a uint64_t timeout_ns: wait without limit (0 polls)
+    MOS_THREADS_MAX = 64,      // most threads a process has at once
 };
 
 // Handles every process starts with.
@@ -124,6 +128,9 @@ enum mos_prot {
     MOS_PROT_READ = 1,
     MOS_PROT_WRITE = 2,
     MOS_PROT_EXEC = 4,
+    // mmap_anon only: back each page with a zeroed frame at its first touch (a page fault),
+    // not at the call. A touch the protection forbids still ends the process.
+    MOS_MAP_LAZY = 0x100,
 };
 
 // Flags for open: the initrd is read-only, so there is only one.
@@ -158,7 +165,7 @@ struct mos_proc_info {
     int64_t pid;
     int64_t ppid;
     uint64_t cpu_ns;      // CPU time used so far
-    uint64_t mem_bytes;   // memory mapped by the process
+    uint64_t mem_bytes;   // memory the process has frames for (lazy pages once touched)
     uint64_t fault_addr;  // faulting address (CR2) when ended by a page fault, else 0
     uint32_t state;       // enum mos_proc_state
     int32_t priority;     // scheduler priority; higher runs first
@@ -268,6 +275,30 @@ long sys_resume(long pid);
  *  errors: MOS_ESRCH (no such process), MOS_EINVAL (no such band) */
 long sys_set_priority(long pid, int band);
 
+/** Starts a thread in the caller's process: it enters ring 3 at entry with rsp = stack and
+ *  rdi = arg, every other register zero and a clean SSE state. The caller provides the stack
+ *  (mmap_anon) and aligns it; entry is not a C function (it has no return address): end the
+ *  thread with thread_exit. libmos's mos_thread_spawn does all this. A process ends when its
+ *  last thread does; exit, kill and a fault in any thread end all of them. The kernel checks
+ *  only that entry and stack are user addresses: a bad one faults in the new thread.
+ *  returns: the thread id (> 0, never reused).
+ *  errors: MOS_EINVAL (entry or stack outside user space), MOS_EAGAIN (the process has
+ *          MOS_THREADS_MAX threads), MOS_ENOMEM */
+long sys_thread_create(uintptr_t entry, uintptr_t stack, uintptr_t arg);
+
+/** Ends the calling thread. When it is the last thread of its process, the process ends with
+ *  status 0, as if it had called exit(0).
+ *  returns: never
+ *  errors: none */
+long sys_thread_exit(void);
+
+/** Waits until thread tid of the caller's process has ended. The kernel keeps no record of
+ *  ended threads: a thread that ended before the call gives MOS_ESRCH, as an unknown tid does.
+ *  returns: 0 once the thread has ended.
+ *  errors: MOS_ESRCH (tid is no running thread of the caller's process),
+ *          MOS_EINVAL (tid is the calling thread), MOS_EINTR */
+long sys_thread_join(long tid);
+
 // Time.
 
 /** Reads the monotonic clock: nanoseconds since boot.
@@ -300,6 +331,9 @@ long sys_read(int handle, void *buf, size_t len);
 // Memory.
 
 /** Maps len bytes of zeroed memory (rounded up to pages) at an address the kernel picks.
+ *  With MOS_MAP_LAZY in prot no frame is taken yet: each page gets one at its first touch,
+ *  and a process that touches one when memory is exhausted is ended (MOS_STATUS_KILLED)
+ *  with a kernel log line.
  *  returns: the address.
  *  errors: MOS_EINVAL (len is 0 or prot has unknown bits), MOS_ENOMEM */
 long sys_mmap_anon(size_t len, int prot);
