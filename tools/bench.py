@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 
+import benchfig
 import qemu_cmd as qemu
 
 ROOT = qemu.ROOT
@@ -68,20 +69,17 @@ class BenchError(Exception):
 
 
 def figure(name, median, p99=None, runs=1, unit="ns", description=None, **extra):
-    f = {"name": name, "median": median, "p99": p99, "runs": runs, "unit": unit,
-         "description": description or TARGETS.get(name, (name,))[0]}
-    f.update(extra)
-    return f
+    return benchfig.figure(name, median, p99, runs, unit, description or TARGETS.get(name, (name,))[0], **extra)
 
 
 # --- kernel -----------------------------------------------------------------------------
 
-BENCH_LINE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+)\s*$", re.M)
 TSC_LINE = re.compile(r"kbench: \w+ tsc (\d+) Hz")
+merge_rounds = benchfig.merge_rounds
 
 
 def parse_kbench(out):
-    return [figure(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))) for m in BENCH_LINE.finditer(out)]
+    return benchfig.parse_bench_lines(out, {n: t[0] for n, t in TARGETS.items()})
 
 
 def run_kbench(kbench_args=(), accel="tcg", timeout=900):
@@ -340,13 +338,22 @@ def main(argv=None):
     want_linux = "linux" not in skip and ({"kernel", "boot", "interp"} - skip)
     if want_linux:
         import linuxpeer
-        linux = section("Linux peer (kbench, boot, perf_bench in a Linux guest)",
-                        lambda: linuxpeer.run(accel=accel, quick=args.quick))
+        # With interp, a MultiOS perf_bench round follows each Linux boot (interleaved, so a
+        # drift in the host's load does not land on one system only).
+        linux = section("Linux peer (kbench, boot, perf_bench; MultiOS perf_bench interleaved)",
+                        lambda: linuxpeer.run(accel=accel, quick=args.quick, multios="interp" not in skip))
         meta["linux"] = {"kernel": linux.get("kernel"), "busybox": linux.get("busybox")}
 
     if "kernel" not in skip:
         kargs = (["--quick"] if args.quick else []) + (["--scale", str(args.scale)] if args.scale != 1 else [])
-        ours, meta["tsc_hz"], _ = section("kernel (kbench, direct boot)", lambda: run_kbench(kargs, accel=accel))
+        rounds = 1 if args.quick else 5  # as many boots as the Linux peer's, median of their medians
+
+        def kernel():
+            runs = [run_kbench(kargs, accel=accel) for _ in range(rounds)]
+            meta["tsc_hz"] = runs[0][1]
+            return merge_rounds([r[0] for r in runs])
+
+        ours = section("kernel (kbench, direct boot, %d boots)" % rounds, kernel)
         figures += pair(ours, linux["kbench"] if linux else [], "Linux", lambda n: TARGETS.get(n, (0, None))[1])
 
     if "boot" not in skip:
@@ -359,11 +366,9 @@ def main(argv=None):
 
     if "interp" not in skip:
         if linux:
-            import linuxpeer
-            ours = section("perf_bench in the MultiOS guest",
-                           lambda: linuxpeer.run_multios_perfbench(accel=accel, quick=args.quick))
+            ours = linux["multios_interp"]
             for f in ours:
-                f.setdefault("description", f["name"])
+                f["description"] = "perf_bench %s: /bin/python on MultiOS vs the unix port on Linux" % f["name"][5:]
             figures += pair(ours, linux["interp"], "unix port on Linux", lambda n: INTERP_TARGET)
         figures += section("interpreter on the host (bench/interp)",
                            lambda: run_interp_host(runs=1 if args.quick else 5, accel=accel, guest=not args.quick))

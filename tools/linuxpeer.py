@@ -36,6 +36,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchfig  # noqa: E402
 import mkinitrd  # noqa: E402
 import peer_debs  # noqa: E402
 import qemu_cmd as qemu  # noqa: E402
@@ -293,7 +294,6 @@ def _tail(out, n=3000):
     return out[-n:]
 
 
-BENCH_LINE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+)\s*$", re.M)
 PERF_LINE = re.compile(r"^PERF (\w+) (\d+) (\d+) (\d+)\s*$", re.M)
 KBENCH_DESC = {
     "null_syscall": "null system call (getpid)",
@@ -306,9 +306,7 @@ KBENCH_DESC = {
 
 def parse_kbench(text):
     """kbench's "BENCH name median_ns p99_ns runs" lines as figures."""
-    return [{"name": m.group(1), "median": int(m.group(2)), "p99": int(m.group(3)), "runs": int(m.group(4)),
-             "unit": "ns", "description": KBENCH_DESC.get(m.group(1), m.group(1))}
-            for m in BENCH_LINE.finditer(text)]
+    return benchfig.parse_bench_lines(text, KBENCH_DESC)
 
 
 def parse_perf(text, where):
@@ -319,19 +317,7 @@ def parse_perf(text, where):
             for m in PERF_LINE.finditer(text)]
 
 
-def merge_rounds(rounds):
-    """Figures of several rounds (lists of figures) as one list: per name, the median of the
-    rounds' medians, the largest p99 and the runs of all rounds; names in the first round's
-    order."""
-    if len(rounds) == 1:
-        return rounds[0]
-    merged = []
-    for f in rounds[0]:
-        same = [g for r in rounds for g in r if g["name"] == f["name"]]
-        v = sorted(g["median"] for g in same)
-        merged.append(dict(f, median=v[len(v) // 2], p99=max(g["p99"] for g in same),
-                           runs=sum(g["runs"] for g in same)))
-    return merged
+merge_rounds = benchfig.merge_rounds
 
 
 def _perf_arg(quick, repeat):
