@@ -40,16 +40,22 @@ def qemu_status(code):
     return ((code << 1) | 1) & 0xFF
 
 
-def base_args(mode="direct", accel="tcg", memory=256, cmdline="", smp=1, initrd=None):
-    if mode not in MODES:
-        raise ValueError("unknown boot mode %r (one of %s)" % (mode, ", ".join(MODES)))
+def machine_args(accel="tcg", memory=256, smp=1, microvm=False):
+    """The emulated machine without its boot media: what the benchmark peers share with us."""
     # -nodefaults: no NIC, so no network option ROM for the firmware to load (~50 ms).
-    machine = ["-machine", "microvm,acpi=on,pit=on,pic=on,rtc=on"] if mode == "microvm" else ["-vga", "std"]
+    machine = ["-machine", "microvm,acpi=on,pit=on,pic=on,rtc=on"] if microvm else ["-vga", "std"]
     args = ["qemu-system-x86_64", "-nodefaults"] + machine + ["-accel", accel, "-m", str(memory), "-smp", str(smp),
             "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if accel == "tcg":
         # The default TCG CPU lacks what a 2010s PC has (SSE4, x2APIC, TSC flags); "max" has it.
         args += ["-cpu", "max"]
+    return args
+
+
+def base_args(mode="direct", accel="tcg", memory=256, cmdline="", smp=1, initrd=None):
+    if mode not in MODES:
+        raise ValueError("unknown boot mode %r (one of %s)" % (mode, ", ".join(MODES)))
+    args = machine_args(accel, memory, smp, microvm=mode == "microvm")
     if cmdline:
         args += ["-fw_cfg", "name=opt/multios/cmdline,string=" + cmdline.replace(",", ",,")]
     if mode in ("direct", "microvm"):
