@@ -194,12 +194,19 @@ def peer_of(system, f):
     return {"system": system, "median": f["median"], "p99": f.get("p99"), "runs": f.get("runs")}
 
 
+# Our rows measured against a peer row of another name: the system call beside the CLI,
+# both against systemctl.
+PEER_ALIAS = {"sm_start_call": "sm_start_cli", "sm_status_call": "sm_status_cli"}
+
+
 def pair(ours, theirs, system, target_of):
-    """Attach each peer figure to our figure of the same name; ours without a peer stay alone."""
+    """Attach each peer figure to our figure of the same name (or its PEER_ALIAS); ours
+    without a peer stay alone."""
     by_name = {f["name"]: f for f in theirs}
     for f in ours:
-        if f["name"] in by_name:
-            f["peer"] = peer_of(system, by_name[f["name"]])
+        twin = by_name.get(PEER_ALIAS.get(f["name"], f["name"]))
+        if twin:
+            f["peer"] = peer_of(system, twin)
         t = target_of(f["name"])
         if t is not None:
             f["target"] = t
