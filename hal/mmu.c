@@ -407,7 +407,7 @@ static void release_tables(uint64_t root, uint64_t va) {
     free_frame(f);
 }
 
-uint64_t hal_mmu_unmap(uint64_t root, uint64_t va) {
+static uint64_t unmap(uint64_t root, uint64_t va, bool release) {
     if (!root || !mappable(va, va < LOWER_TOP ? HAL_MAP_USER : 0))
         return 0;
     uint64_t *e = walk(root, va, 0, false);
@@ -416,8 +416,33 @@ uint64_t hal_mmu_unmap(uint64_t root, uint64_t va) {
     uint64_t pa = *e & PTE_ADDR;
     *e = 0;
     flush_page(root, va);
-    release_tables(root, va);
+    if (release)
+        release_tables(root, va);
     return pa;
+}
+
+uint64_t hal_mmu_unmap(uint64_t root, uint64_t va) { return unmap(root, va, true); }
+uint64_t hal_mmu_clear(uint64_t root, uint64_t va) { return unmap(root, va, false); }
+
+int hal_mmu_prepare(uint64_t root, uint64_t va) {
+    va &= ~(PAGE - 1);
+    if (!root || !mappable(va, va < LOWER_TOP ? HAL_MAP_USER : 0))
+        return -1;
+    return walk(root, va, 0, true) ? 0 : -1;
+}
+
+void hal_mmu_trim(uint64_t root, uint64_t va) {
+    va &= ~(PAGE - 1);
+    if (!root || !mappable(va, va < LOWER_TOP ? HAL_MAP_USER : 0))
+        return;
+    uint64_t *pde = walk(root, va, 1, false);
+    if (!pde || !(*pde & PTE_P) || (*pde & PTE_PS))
+        return;
+    const uint64_t *pt = table(*pde);
+    for (int i = 0; i < 512; i++)
+        if (pt[i])
+            return;
+    release_tables(root, va);
 }
 
 bool hal_mmu_query(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags) {

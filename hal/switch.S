@@ -3,7 +3,7 @@
 
 #include "frame.h"
 
-    .text
+    .section .text.hot, "ax" // see boot/linker.ld
     .code64
 
 // void hal_context_switch(uint64_t *save_sp, uint64_t new_sp)
@@ -91,7 +91,7 @@ hal_syscall_entry:
     sysretq
 1:  iretq
 
-    .data
+    .section .data.hot, "aw" // see boot/linker.ld
     .balign 8
     .globl syscall_kernel_rsp, syscall_handler
 syscall_kernel_rsp: .quad 0

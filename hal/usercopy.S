@@ -18,7 +18,7 @@
 hal_smap_sites:
     .popsection
 
-    .text
+    .section .text.hot, "ax" // see boot/linker.ld
     .globl hal_usercopy_start, hal_usercopy_end, hal_usercopy_fault
     .globl hal_copy_from_user, hal_copy_to_user, hal_strnlen_user
 

@@ -10,34 +10,20 @@
 #include <kernel/proc.h>
 #include <kernel/trap.h>
 #include <syscall_dispatch.h>
-#include <multios/errno.h>
 #include <multios/syscalls.h>
 
 enum { VEC_DF = 8, VEC_PF = 14 };
 
 // A page fault on a missing page, from ring 3 or from a user-memory copy, inside a lazy region
 // of the current process: true when the page now has its frame and the access can be retried.
-// Out of memory ends the process (a user fault) or fails the copy and ends the process once
-// its system call returns.
+// The frame was reserved when the region was mapped, so this cannot run out of memory.
 static bool demand_page(struct hal_trapframe *tf) {
     struct process *p = proc_current();
     unsigned kind = hal_pf_kind(tf);
     if (!p || !p->vm || (kind & HAL_PF_PRESENT) || !(hal_trap_from_user(tf) || hal_in_usercopy(tf->rip)))
         return false;
-    uint64_t cr2 = hal_read_cr2();
     unsigned access = kind & HAL_PF_EXEC ? VM_EXEC : kind & HAL_PF_WRITE ? VM_WRITE : VM_READ;
-    long r = vm_fault(p->vm, cr2, access);
-    if (r == 0)
-        return true;
-    if (r != -MOS_ENOMEM)
-        return false;
-    klog("kernel: process %ld (%s) killed: out of memory for a page at %#lx (rip=%#lx)\n", p->pid, p->name, cr2,
-         tf->rip);
-    p->killed = true;
-    if (!hal_trap_from_user(tf))
-        return false; // the copy fails with MOS_EFAULT; the system call's exit ends the process
-    hal_irq_enable();
-    proc_exit_current(MOS_STATUS_KILLED);
+    return vm_fault(p->vm, hal_read_cr2(), access) == 0;
 }
 
 static void on_trap(struct hal_trapframe *tf) {

@@ -4,6 +4,10 @@
 // out, stops the kernel at the culprit instead of corrupting memory later. The maps sit in
 // usable memory below 4 GiB (reachable through the boot tables' window) and are read through
 // the physical window.
+//
+// Free frames may be reserved (commit accounting for lazily backed memory): a reserved frame is
+// still free, but only pmm_alloc_reserved hands it out, so whoever holds the reservation gets
+// its frames whatever else happens meanwhile.
 #include <hal/cpu.h>
 #include <hal/mmu.h>
 #include <kernel/klog.h>
@@ -25,6 +29,7 @@ struct range {
 static uint64_t *free_map, *owned_map;
 static uint64_t nframes, words;
 static uint64_t free_count, total_count;
+static uint64_t reserved;    // free frames promised to pmm_alloc_reserved, <= free_count
 static uint64_t hint;        // no free frame in words below this
 static uint64_t alloc_words; // allocations search words below this (frames the window reaches)
 static uint64_t phys_top;
@@ -174,6 +179,7 @@ void pmm_init(const struct boot_info *info) {
         free_count += popcount(owned_map[w]);
     }
     total_count = free_count;
+    reserved = 0;
     hint = 0;
     alloc_words = words < FRAME(BOOT_WINDOW) / 64 ? words : FRAME(BOOT_WINDOW) / 64;
 
@@ -193,12 +199,13 @@ void pmm_window_ready(void) {
     hal_irq_restore(fl);
 }
 
-uint64_t pmm_alloc(void) {
+// A free frame off the maps, zeroed; 0 when none is free beyond KEEP reserved ones.
+static uint64_t take(uint64_t keep) {
     unsigned long fl = hal_irq_save();
     uint64_t w = hint;
-    while (w < alloc_words && !free_map[w])
+    while (free_count > keep && w < alloc_words && !free_map[w])
         w++;
-    if (w == alloc_words) {
+    if (free_count <= keep || w == alloc_words) {
         hal_irq_restore(fl);
         return 0;
     }
@@ -210,6 +217,39 @@ uint64_t pmm_alloc(void) {
     uint64_t phys = (w * 64 + bit) * PAGE_SIZE;
     memset(hal_phys_to_virt(phys), 0, PAGE_SIZE);
     return phys;
+}
+
+uint64_t pmm_alloc(void) { return take(reserved); }
+
+uint64_t pmm_alloc_reserved(void) {
+    unsigned long fl = hal_irq_save();
+    if (!reserved)
+        panic("pmm_alloc_reserved: no frame is reserved");
+    reserved--;
+    // free_count was >= reserved + 1, so a frame is there (the window reaches all of RAM by the
+    // time anything reserves).
+    uint64_t phys = take(reserved);
+    if (!phys)
+        panic("pmm_alloc_reserved: a reserved frame is missing");
+    hal_irq_restore(fl);
+    return phys;
+}
+
+bool pmm_reserve(uint64_t n) {
+    unsigned long fl = hal_irq_save();
+    bool ok = n <= free_count - reserved;
+    if (ok)
+        reserved += n;
+    hal_irq_restore(fl);
+    return ok;
+}
+
+void pmm_unreserve(uint64_t n) {
+    unsigned long fl = hal_irq_save();
+    if (n > reserved)
+        panic("pmm_unreserve: %lu frames, %lu reserved", n, reserved);
+    reserved -= n;
+    hal_irq_restore(fl);
 }
 
 void pmm_free(uint64_t phys) {
@@ -229,7 +269,8 @@ void pmm_free(uint64_t phys) {
     hal_irq_restore(fl);
 }
 
-uint64_t pmm_free_frames(void) { return free_count; }
+uint64_t pmm_free_frames(void) { return free_count - reserved; }
+uint64_t pmm_reserved_frames(void) { return reserved; }
 uint64_t pmm_total_frames(void) { return total_count; }
 
 // A frame the kernel may take back: inside usable or ACPI-reclaimable memory, touching no

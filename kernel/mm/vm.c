@@ -4,6 +4,13 @@
 // entries hold the protection; regions hold ownership and occupancy. An owned region may be
 // lazy: its pages get frames one at a time when first touched (vm_fault), so the region also
 // keeps the protection to map them with.
+//
+// A lazy region never runs out of memory after it is mapped. Mapping it reserves a frame for
+// each page (pmm_reserve: it fails with -MOS_ENOMEM then, not later) and builds the page
+// tables over it, which stay while any lazy region needs them (unmaps clear pages and trim
+// only tables no lazy region covers); a first touch takes one of the reserved frames. So a
+// lazy region's untouched pages are exactly its reservation, which goes back with them at
+// unmap or exit.
 #include <hal/cpu.h>
 #include <hal/mmu.h>
 #include <kernel/klog.h>
@@ -21,6 +28,10 @@ struct region {
     uint64_t start, end;
     unsigned flags; // enum vm_flags it was mapped with (VM_LAZY: frames come at first touch)
     bool shared;
+    // A lazy page starts as a copy of the bytes of [data_va, data_end) it covers, from DATA
+    // (which holds the byte for data_va), zero elsewhere. Absolute, so splits keep them.
+    const uint8_t *data;
+    uint64_t data_va, data_end;
 };
 
 struct vm_space {
@@ -79,14 +90,49 @@ struct vm_space *vm_create(void) {
     return vs;
 }
 
-// Unmap [start, end), freeing the frames when the space owns them.
-static void unmap_pages(struct vm_space *vs, uint64_t start, uint64_t end, bool owned) {
+// Unmap [start, end) of region R (NULL: pages being mapped for a new owned region), freeing
+// the frames the space owns and the reservation of untouched lazy pages. Page tables stay.
+static void unmap_pages(struct vm_space *vs, uint64_t start, uint64_t end, const struct region *r) {
+    bool owned = !r || !r->shared;
+    uint64_t absent = 0;
     for (uint64_t va = start; va < end; va += PAGE_SIZE) {
-        uint64_t pa = hal_mmu_unmap(vs->root, va);
-        if (pa && owned) {
+        uint64_t pa = hal_mmu_clear(vs->root, va);
+        if (!pa)
+            absent++;
+        else if (owned) {
             pmm_free(pa);
             vs->pages--;
         }
+    }
+    if (r && (r->flags & VM_LAZY))
+        pmm_unreserve(absent);
+}
+
+// A lazy region has pages in [start, end).
+static bool lazy_in(struct vm_space *vs, uint64_t start, uint64_t end) {
+    if (start >= end)
+        return false;
+    struct list_head *pos = first_after(vs, start);
+    for (; pos != &vs->regions; pos = pos->next) {
+        struct region *r = list_entry(pos, struct region, link);
+        if (r->start >= end)
+            return false;
+        if (r->flags & VM_LAZY)
+            return true;
+    }
+    return false;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+// Free the page tables over [start, end), a part of [gone_start, gone_end) where nothing stays
+// mapped, unless a lazy region outside that needs them.
+static void trim(struct vm_space *vs, uint64_t start, uint64_t end, uint64_t gone_start, uint64_t gone_end) {
+    for (uint64_t t = start & ~(HAL_MMU_TABLE_SPAN - 1); t < end; t += HAL_MMU_TABLE_SPAN) {
+        uint64_t t_end = t + HAL_MMU_TABLE_SPAN;
+        if (!lazy_in(vs, t, min_u64(gone_start, t_end)) && !lazy_in(vs, max_u64(gone_end, t), t_end))
+            hal_mmu_trim(vs->root, max_u64(t, start));
     }
 }
 
@@ -98,7 +144,7 @@ void vm_destroy(struct vm_space *vs) {
         vm_activate(NULL);
     list_for_each_safe(pos, tmp, &vs->regions) {
         struct region *r = list_entry(pos, struct region, link);
-        unmap_pages(vs, r->start, r->end, !r->shared);
+        unmap_pages(vs, r->start, r->end, r);
         list_del(&r->link);
         kfree(r);
     }
@@ -112,8 +158,10 @@ void vm_activate(struct vm_space *vs) {
     hal_mmu_activate(vs ? vs->root : hal_mmu_kernel_root());
 }
 
-// Map [va, va+len) from FRAMES (shared), fresh zeroed frames (owned), or nothing yet (VM_LAZY).
-static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uint64_t *frames, unsigned flags) {
+// Map [va, va+len) from FRAMES (shared), fresh zeroed frames (owned), or nothing yet (VM_LAZY,
+// the pages to be filled from INIT when touched, if given).
+static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uint64_t *frames, unsigned flags,
+                       const struct region *init) {
     if (!vs || !range_ok(va, len) || !flags_ok(flags) || (frames && (flags & VM_LAZY)))
         return -MOS_EINVAL;
     uint64_t end = va + len;
@@ -126,27 +174,58 @@ static long map_region(struct vm_space *vs, uint64_t va, uint64_t len, const uin
         kfree(r);
         return -MOS_EEXIST;
     }
+    if (flags & VM_LAZY) {
+        if (!pmm_reserve((end - va) / PAGE_SIZE))
+            goto no_memory;
+        for (uint64_t t = va; t < end; t = (t & ~(HAL_MMU_TABLE_SPAN - 1)) + HAL_MMU_TABLE_SPAN)
+            if (hal_mmu_prepare(vs->root, t) < 0) {
+                pmm_unreserve((end - va) / PAGE_SIZE);
+                trim(vs, va, end, va, end);
+                goto no_memory;
+            }
+    }
     for (uint64_t p = va; p < end && !(flags & VM_LAZY); p += PAGE_SIZE) {
         uint64_t f = frames ? frames[(p - va) / PAGE_SIZE] : pmm_alloc();
         if (!f || hal_mmu_map(vs->root, p, f, hal_flags(flags)) < 0) {
             if (f && !frames)
                 pmm_free(f);
-            unmap_pages(vs, va, p, !frames);
-            hal_irq_restore(fl);
-            kfree(r);
-            return -MOS_ENOMEM;
+            if (frames) {
+                struct region shared = {.shared = true};
+                unmap_pages(vs, va, p, &shared);
+            } else {
+                unmap_pages(vs, va, p, NULL);
+            }
+            trim(vs, va, end, va, end);
+            goto no_memory;
         }
         if (!frames)
             vs->pages++;
     }
     *r = (struct region){.start = va, .end = end, .flags = flags, .shared = frames != NULL};
+    if (init) {
+        r->data = init->data;
+        r->data_va = init->data_va;
+        r->data_end = init->data_end;
+    }
     insert(vs, r);
     hal_irq_restore(fl);
     return 0;
+no_memory:
+    hal_irq_restore(fl);
+    kfree(r);
+    return -MOS_ENOMEM;
 }
 
 long vm_alloc(struct vm_space *vs, uint64_t va, size_t len, unsigned flags) {
-    return map_region(vs, va, PAGE_ROUND_UP((uint64_t)len), NULL, flags);
+    return map_region(vs, va, PAGE_ROUND_UP((uint64_t)len), NULL, flags, NULL);
+}
+
+long vm_alloc_from(struct vm_space *vs, uint64_t va, size_t len, unsigned flags, const void *data, uint64_t data_va,
+                   size_t data_len) {
+    if (!(flags & VM_LAZY) || data_va < va || data_len > len || data_va - va > len - data_len)
+        return -MOS_EINVAL;
+    struct region init = {.data = data, .data_va = data_va, .data_end = data_va + data_len};
+    return map_region(vs, va, PAGE_ROUND_UP((uint64_t)len), NULL, flags, &init);
 }
 
 long vm_map_shared(struct vm_space *vs, uint64_t va, const uint64_t *frames, size_t count, unsigned flags) {
@@ -155,7 +234,7 @@ long vm_map_shared(struct vm_space *vs, uint64_t va, const uint64_t *frames, siz
     for (size_t i = 0; i < count; i++)
         if (!frames[i] || (frames[i] & (PAGE_SIZE - 1)))
             return -MOS_EINVAL;
-    return map_region(vs, va, count * PAGE_SIZE, frames, flags);
+    return map_region(vs, va, count * PAGE_SIZE, frames, flags, NULL);
 }
 
 long vm_unmap(struct vm_space *vs, uint64_t va, size_t len) {
@@ -174,7 +253,8 @@ long vm_unmap(struct vm_space *vs, uint64_t va, size_t len) {
         if (r->start >= end)
             break;
         uint64_t s = r->start > va ? r->start : va, e = r->end < end ? r->end : end;
-        unmap_pages(vs, s, e, !r->shared);
+        unmap_pages(vs, s, e, r);
+        trim(vs, s, e, va, end);
         if (s == r->start && e == r->end) {
             list_del(&r->link);
             kfree(r);
@@ -206,11 +286,14 @@ static long populate(struct vm_space *vs, uint64_t va, unsigned access) {
     if (!(r->flags & VM_LAZY) || r->start > page || (access & (VM_WRITE | VM_EXEC) & ~r->flags) ||
         hal_mmu_query(vs->root, page, NULL, NULL))
         return -MOS_EFAULT;
-    uint64_t f = pmm_alloc();
-    if (!f)
-        return -MOS_ENOMEM;
+    uint64_t f = pmm_alloc_reserved();
+    uint64_t from = max_u64(page, r->data_va), to = min_u64(page + PAGE_SIZE, r->data_end);
+    if (r->data && from < to)
+        memcpy((char *)hal_phys_to_virt(f) + (from - page), r->data + (from - r->data_va), to - from);
     if (hal_mmu_map(vs->root, page, f, hal_flags(r->flags)) < 0) {
+        // Not with the tables the mapping built; the frame goes back to the reservation.
         pmm_free(f);
+        pmm_reserve(1);
         return -MOS_ENOMEM;
     }
     vs->pages++;

@@ -48,16 +48,14 @@ long elf_load(struct vm_space *vs, const uint8_t *data, uint64_t size, uint64_t 
                     entry_ok = true;
                 continue;
             }
+            // Lazily: a page is copied from the file at its first touch (most programs never
+            // run much of their text), from frames reserved now.
             uint64_t len = PAGE_ROUND_UP(ph.vaddr + ph.memsz) - start;
-            long r = vm_alloc(vs, start, len, VM_READ | VM_WRITE | VM_USER);
+            unsigned flags = VM_USER | VM_LAZY | (ph.flags & PF_R ? VM_READ : 0) | (ph.flags & PF_W ? VM_WRITE : 0) |
+                             (ph.flags & PF_X ? VM_EXEC : 0);
+            long r = vm_alloc_from(vs, start, len, flags, data + ph.offset, ph.vaddr, ph.filesz);
             if (r < 0)
                 return r == -MOS_EEXIST ? -MOS_ENOEXEC : r; // segments must not share pages
-            if (ph.filesz && (r = vm_write(vs, ph.vaddr, data + ph.offset, ph.filesz)) < 0)
-                return r;
-            unsigned flags = VM_USER | (ph.flags & PF_R ? VM_READ : 0) | (ph.flags & PF_W ? VM_WRITE : 0) |
-                             (ph.flags & PF_X ? VM_EXEC : 0);
-            if ((r = vm_protect(vs, start, len, flags)) < 0)
-                return r;
         }
         if (pass == 0 && !entry_ok)
             return -MOS_ENOEXEC;

@@ -39,7 +39,8 @@ def handle(req, sender):
 
 
 ep = service.listen("cache")
-print("cache: ready (pid %d)" % mos.getpid())
+# One write, line and newline together: the services start at once and share the console.
+print("cache: ready (pid %d)\n" % mos.getpid(), end="")
 try:  # logging is optional
     service.Client("logging").call("log", line="started as pid %d" % mos.getpid(), **{"from": "cache"})
 except service.ServiceError:

@@ -25,7 +25,8 @@ def handle(req, sender):
 
 
 ep = service.listen("database")
-print("database: ready (pid %d)" % mos.getpid())
+# One write, line and newline together: the services start at once and share the console.
+print("database: ready (pid %d)\n" % mos.getpid(), end="")
 try:  # logging is optional
     service.Client("logging").call("log", line="started as pid %d" % mos.getpid(), **{"from": "database"})
 except service.ServiceError:

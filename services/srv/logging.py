@@ -35,5 +35,6 @@ def handle(req, sender):
 
 
 ep = service.listen("logging")
-print("logging: ready (pid %d)" % mos.getpid())
+# One write, line and newline together: the services start at once and share the console.
+print("logging: ready (pid %d)\n" % mos.getpid(), end="")
 service.serve(ep, handle)

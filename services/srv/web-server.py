@@ -48,6 +48,7 @@ def handle(req, sender):
 
 ep = service.listen("web-server")
 service.notify_ready()
-print("web-server: ready (pid %d)" % mos.getpid())
+# One write, line and newline together: the services start at once and share the console.
+print("web-server: ready (pid %d)\n" % mos.getpid(), end="")
 logline("started as pid %d" % mos.getpid())
 service.serve(ep, handle)

@@ -1,6 +1,7 @@
 """kernel/mm/pmm.c on the host: initialisation from crafted memory maps (holes, overlaps, bad
 entries, modules, the RSDP and the kernel image kept), allocation to exhaustion, exact counts,
-double and bogus frees caught, reclaiming boot memory, frames above the boot window."""
+double and bogus frees caught, reclaiming boot memory, frames above the boot window, and
+reservations (frames promised to lazily backed memory that nobody else can take)."""
 import pytest
 
 import hostlib
@@ -18,14 +19,22 @@ uint64_t pmm_total_frames(void);
 uint64_t pmm_reclaim(uint64_t phys, uint64_t len);
 uint64_t pmm_phys_top(void);
 void pmm_window_ready(void);
+bool pmm_reserve(uint64_t n);
+uint64_t pmm_alloc_reserved(void);
+void pmm_unreserve(uint64_t n);
+uint64_t pmm_reserved_frames(void);
 int try_free(uint64_t phys);
 int try_init(const struct boot_info *info);
+int try_alloc_reserved(void);
+int try_unreserve(uint64_t n);
 """
 EXTRA = """
 #include <kernel/mm.h>
 void pmm_init(const struct boot_info *info);
 int try_free(uint64_t phys) { return HOSTED_TRY(pmm_free(phys)); }
 int try_init(const struct boot_info *info) { return HOSTED_TRY(pmm_init(info)); }
+int try_alloc_reserved(void) { return HOSTED_TRY(pmm_alloc_reserved()); }
+int try_unreserve(uint64_t n) { return HOSTED_TRY(pmm_unreserve(n)); }
 """
 
 KERNEL = (0x100000, 0x100000 + 700 * KiB)
@@ -314,3 +323,30 @@ def test_frames_above_4_gib_wait_for_the_window(lib):
     for f in low + high:
         L.pmm_free(f)
     assert L.pmm_free_frames() == total
+
+
+def test_reserved_frames_go_only_to_their_holder(lib):
+    ffi, L = lib
+    pc(lib)
+    total = L.pmm_total_frames()
+    assert not L.pmm_reserve(total + 1) and L.pmm_reserved_frames() == 0
+    assert L.pmm_reserve(10) and L.pmm_free_frames() == total - 10 and L.pmm_reserved_frames() == 10
+    assert not L.pmm_reserve(total - 9)
+    got = []
+    while True:
+        f = L.pmm_alloc()
+        if not f:
+            break
+        got.append(f)
+    assert len(got) == total - 10 and L.pmm_free_frames() == 0
+    assert not L.pmm_reserve(1)
+    mine = [L.pmm_alloc_reserved() for _ in range(4)]
+    assert all(mine) and not set(mine) & set(got) and L.pmm_reserved_frames() == 6
+    assert L.pmm_alloc() == 0
+    L.pmm_unreserve(6)
+    assert L.pmm_reserved_frames() == 0 and L.pmm_free_frames() == 6
+    assert L.try_alloc_reserved() != 0              # nothing reserved: a panic
+    assert L.try_unreserve(1) != 0
+    for f in got + mine:
+        L.pmm_free(f)
+    assert L.pmm_free_frames() == total and L.pmm_reserved_frames() == 0

@@ -1,8 +1,9 @@
 """kernel/mm/vm.c and usercopy.c on the host, over the real frame allocator and heap and the
 fake HAL's page tables: address spaces own exactly their frames, refuse W+X and bad ranges,
 roll back cleanly when memory runs out, split regions on partial unmaps, place mmap regions,
-change protection, write into other spaces, back lazy regions page by page on faults; user copies
-check ranges and survive faults."""
+change protection, write into other spaces, back lazy regions page by page on faults from
+frames reserved at the mapping (so a fault never runs out of memory, and the reservation comes
+back exactly); user copies check ranges and survive faults."""
 import random
 
 import pytest
@@ -33,10 +34,13 @@ long vm_fault(struct vm_space *vs, uint64_t va, unsigned access);
 long vm_read(struct vm_space *vs, uint64_t va, void *dst, size_t len);
 long vm_write_checked(struct vm_space *vs, uint64_t va, const void *src, size_t len);
 uint64_t vm_pages(const struct vm_space *vs);
+long vm_alloc_from(struct vm_space *vs, uint64_t va, size_t len, unsigned flags, const void *data, uint64_t data_va,
+                   size_t data_len);
 uint64_t vs_root(struct vm_space *vs);
 uint64_t pmm_alloc(void);
 void pmm_free(uint64_t phys);
 uint64_t pmm_free_frames(void);
+uint64_t pmm_reserved_frames(void);
 uint64_t hal_mmu_kernel_root(void);
 bool hal_mmu_query(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags);
 long copy_from_user(void *dst, const void *usrc, size_t n);
@@ -360,14 +364,16 @@ def test_lazy_regions_split_and_free_exactly(vm):
     for i in range(0, 16, 2):
         assert lib.vm_fault(s.vs, BASE + i * PAGE, W) == 0
     free1 = lib.pmm_free_frames()
+    assert free1 <= free0 - 16 and lib.pmm_reserved_frames() == 8       # 8 touched, 8 reserved
     assert lib.vm_unmap(s.vs, BASE + 4 * PAGE, 8 * PAGE) == 0            # a hole: two regions left
-    assert lib.pmm_free_frames() == free1 + 4 and lib.vm_pages(s.vs) == 4
+    assert lib.pmm_free_frames() == free1 + 8 and lib.vm_pages(s.vs) == 4   # 4 frames, 4 reserved
+    assert lib.pmm_reserved_frames() == 4
     assert lib.vm_fault(s.vs, BASE + 6 * PAGE, W) == -EFAULT             # in the hole
     assert lib.vm_fault(s.vs, BASE + 3 * PAGE, W) == 0                   # both sides stay lazy
     assert lib.vm_fault(s.vs, BASE + 13 * PAGE, W) == 0
-    assert lib.vm_pages(s.vs) == 6
+    assert lib.vm_pages(s.vs) == 6 and lib.pmm_reserved_frames() == 2
     assert lib.vm_unmap(s.vs, BASE, 16 * PAGE) == 0
-    assert lib.vm_pages(s.vs) == 0 and s.mapped() == 0
+    assert lib.vm_pages(s.vs) == 0 and s.mapped() == 0 and lib.pmm_reserved_frames() == 0
     lib.vm_destroy(s.vs)
     assert lib.pmm_free_frames() == free0
 
@@ -389,28 +395,80 @@ def test_copies_into_other_spaces_back_lazy_pages(vm):
     lib.vm_destroy(s.vs)
 
 
-def test_lazy_fault_out_of_memory(built):
+def test_lazy_regions_filled_from_data(vm):
+    ffi, lib = vm
+    start = lib.pmm_free_frames()
+    s = Space(ffi, lib)
+    data = ffi.new("char[]", bytes((i * 7) & 255 for i in range(2 * PAGE)))
+    text = ffi.buffer(data, 2 * PAGE)[:]
+    # 2 * PAGE - 300 bytes of data from BASE + 100, in 4 pages: the rest reads zero.
+    n = 2 * PAGE - 300
+    assert lib.vm_alloc_from(s.vs, BASE, 4 * PAGE, R | X | U | LAZY, data, BASE + 100, n) == 0
+    assert s.mapped() == 0 and lib.pmm_reserved_frames() == 4
+    assert lib.vm_fault(s.vs, BASE + PAGE + 5, X) == 0
+    assert s.query(BASE + PAGE)[1] == HAL_USER | HAL_EXEC
+    assert s.read(BASE + PAGE, PAGE) == text[PAGE - 100:n] + bytes(2 * PAGE - 100 - n)
+    assert lib.vm_unmap(s.vs, BASE, PAGE) == 0                       # splits keep the placement
+    buf = ffi.new("char[]", PAGE)
+    assert lib.vm_read(s.vs, BASE + 2 * PAGE, buf, PAGE) == 0 and ffi.buffer(buf, PAGE)[:] == bytes(PAGE)
+    assert lib.vm_pages(s.vs) == 2 and lib.pmm_reserved_frames() == 1
+    assert lib.vm_fault(s.vs, BASE, R) == -EFAULT
+    lib.vm_destroy(s.vs)
+    assert lib.pmm_reserved_frames() == 0
+    s = Space(ffi, lib)
+    assert lib.vm_alloc_from(s.vs, BASE, PAGE, R | U | LAZY, data, BASE, PAGE) == 0
+    assert lib.vm_write(s.vs, BASE + 8, b"xy", 2) == 0                 # the kernel's write lands on the copy
+    assert s.read(BASE, 16) == text[:8] + b"xy" + text[10:16]
+    assert lib.vm_alloc_from(s.vs, BASE + 2 * PAGE, PAGE, R | U, data, BASE + 2 * PAGE, 8) == -EINVAL   # not lazy
+    assert lib.vm_alloc_from(s.vs, BASE + 2 * PAGE, PAGE, R | U | LAZY, data, BASE + 2 * PAGE - 1, 8) == -EINVAL
+    assert lib.vm_alloc_from(s.vs, BASE + 2 * PAGE, PAGE, R | U | LAZY, data, BASE + 3 * PAGE - 4, 8) == -EINVAL
+    lib.vm_destroy(s.vs)
+    assert lib.pmm_free_frames() == start and lib.pmm_reserved_frames() == 0
+
+
+def test_lazy_regions_reserve_their_frames(built):
     ffi, lib = built
     assert lib.setup(4 * MiB) == 0
+    start = lib.pmm_free_frames()
     s = Space(ffi, lib)
-    assert lib.vm_alloc(s.vs, BASE, 2 * PAGE, R | W | U | LAZY) == 0
-    lib.hosted_mmu_fail_after(0)                                        # no page-table page
     free0 = lib.pmm_free_frames()
-    assert lib.vm_fault(s.vs, BASE, W) == -ENOMEM
-    assert lib.pmm_free_frames() == free0 and s.mapped() == 0
+    # More pages than there are frames: refused at the call, nothing reserved.
+    assert lib.vm_alloc(s.vs, BASE, (free0 + 1) * PAGE, R | W | U | LAZY) == -ENOMEM
+    assert lib.pmm_free_frames() == free0 and lib.pmm_reserved_frames() == 0
+    # The page tables cannot be built: refused, nothing kept.
+    lib.hosted_mmu_fail_after(0)
+    assert lib.vm_alloc(s.vs, BASE, 2 * PAGE, R | W | U | LAZY) == -ENOMEM
+    assert lib.pmm_free_frames() == free0 and lib.pmm_reserved_frames() == 0
+    lib.hosted_mmu_fail_after(-1)
+    assert lib.vm_alloc(s.vs, BASE, 2 * PAGE, R | W | U | LAZY) == 0
+    free1 = lib.pmm_free_frames()
+    assert free1 <= free0 - 2 and lib.pmm_reserved_frames() == 2
+    # Nobody else gets the reserved frames...
     taken = []
     while True:
         f = lib.pmm_alloc()
         if not f:
             break
         taken.append(f)
-    assert lib.vm_fault(s.vs, BASE, W) == -ENOMEM and s.mapped() == 0 and lib.vm_pages(s.vs) == 0
+    assert lib.pmm_free_frames() == 0 and lib.pmm_reserved_frames() == 2
+    assert lib.vm_alloc(s.vs, BASE + 4 * PAGE, PAGE, R | W | U | LAZY) == -ENOMEM
+    assert lib.vm_alloc(s.vs, BASE + 4 * PAGE, PAGE, R | W | U) == -ENOMEM
+    # ...while the region's faults and the kernel's writes get them.
+    assert lib.vm_fault(s.vs, BASE, W) == 0 and lib.vm_pages(s.vs) == 1
     data = b"x" * 8
-    assert lib.vm_write(s.vs, BASE, data, 8) == -ENOMEM
+    assert lib.vm_write(s.vs, BASE + PAGE, data, 8) == 0 and lib.vm_pages(s.vs) == 2
+    assert s.read(BASE + PAGE, 8) == data and s.read(BASE, 8) == bytes(8)
+    assert lib.pmm_free_frames() == 0 and lib.pmm_reserved_frames() == 0
     for f in taken:
         lib.pmm_free(f)
-    assert lib.vm_fault(s.vs, BASE, W) == 0 and lib.vm_pages(s.vs) == 1
+    assert lib.pmm_free_frames() == free1
+    # A mapping refused when the page can not be mapped gives the frame back to the reservation.
+    assert lib.vm_alloc(s.vs, BASE + 4 * PAGE, PAGE, R | W | U | LAZY) == 0
+    lib.hosted_mmu_fail_after(0)
+    assert lib.vm_fault(s.vs, BASE + 4 * PAGE, W) == -ENOMEM and lib.pmm_reserved_frames() == 1
+    lib.hosted_mmu_fail_after(-1)
     lib.vm_destroy(s.vs)
+    assert lib.pmm_free_frames() == start and lib.pmm_reserved_frames() == 0
     assert lib.hosted_irq_depth() == 0
 
 
@@ -419,30 +477,42 @@ def test_random_operations_match_a_model(vm):
     rng = random.Random(99)
     free0 = lib.pmm_free_frames()
     s = Space(ffi, lib)
-    owned, shared = set(), set()
+    owned, shared, lazy = set(), set(), set()   # owned: every page with a frame of its own
     pool = [lib.pmm_alloc() for _ in range(16)]
     for step in range(3000):
         page = rng.randrange(64)
         n = rng.randint(1, 8)
         va, pages = BASE + page * PAGE, set(range(page, page + n))
         op = rng.random()
-        if op < 0.45:
+        if op < 0.3:
             r = lib.vm_alloc(s.vs, va, n * PAGE, rng.choice([R, R | W, R | X]))
-            assert r == (-EEXIST if pages & (owned | shared) else 0), step
+            assert r == (-EEXIST if pages & (owned | shared | lazy) else 0), step
             if r == 0:
                 owned |= pages
+        elif op < 0.4:
+            r = lib.vm_alloc(s.vs, va, n * PAGE, R | W | U | LAZY)
+            assert r == (-EEXIST if pages & (owned | shared | lazy) else 0), step
+            if r == 0:
+                lazy |= pages
+        elif op < 0.5:
+            r = lib.vm_fault(s.vs, va, W)
+            assert r == (0 if page in lazy - owned else -EFAULT), step
+            if r == 0:
+                owned.add(page)
         elif op < 0.6:
             frames = ffi.new("uint64_t[]", rng.sample(pool, n))
             r = lib.vm_map_shared(s.vs, va, frames, n, R)
-            assert r == (-EEXIST if pages & (owned | shared) else 0), step
+            assert r == (-EEXIST if pages & (owned | shared | lazy) else 0), step
             if r == 0:
                 shared |= pages
         else:
             assert lib.vm_unmap(s.vs, va, n * PAGE) == 0
             owned -= pages
             shared -= pages
+            lazy -= pages
         assert lib.vm_pages(s.vs) == len(owned), step
         assert s.mapped() == len(owned | shared), step
+        assert lib.pmm_reserved_frames() == len(lazy - owned), step
     assert {p for p in range(80) if s.query(BASE + p * PAGE)} == owned | shared
     lib.vm_destroy(s.vs)
     for f in pool:

@@ -22,8 +22,18 @@ uint64_t hal_mmu_new_root(void); // 0 when out of memory
 // Free ROOT's lower-half page-table pages (not the frames they map) and the PML4 itself.
 void hal_mmu_free_root(uint64_t root);
 int hal_mmu_map(uint64_t root, uint64_t va, uint64_t pa, unsigned flags); // 0, -1 no memory
-// Remove a 4 KiB mapping; returns the physical address it mapped, 0 if none.
+// Remove a 4 KiB mapping; returns the physical address it mapped, 0 if none. Page tables it
+// leaves empty are freed.
 uint64_t hal_mmu_unmap(uint64_t root, uint64_t va);
+// The same, but the page tables stay (for memory that will be mapped again: hal_mmu_trim
+// frees them, or hal_mmu_free_root).
+uint64_t hal_mmu_clear(uint64_t root, uint64_t va);
+// Build the page tables down to the one that maps VA's page, so that hal_mmu_map of any page
+// it covers (HAL_MMU_TABLE_SPAN bytes, aligned) needs no memory. 0, -1 no memory.
+int hal_mmu_prepare(uint64_t root, uint64_t va);
+// Free the page table covering VA, and the tables above it, if they map nothing.
+void hal_mmu_trim(uint64_t root, uint64_t va);
+#define HAL_MMU_TABLE_SPAN (2ull << 20) // what one last-level page table maps
 bool hal_mmu_query(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags);
 void hal_mmu_activate(uint64_t root);
 // Map LEN bytes of device memory at physical PA uncached into the kernel; its virtual address

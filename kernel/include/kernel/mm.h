@@ -21,9 +21,17 @@
 // boot information and the first 1 MiB.
 void pmm_init(const struct boot_info *info);
 // One 4 KiB frame, zeroed; its physical address, or 0 when memory is exhausted.
+// Reserved frames are left alone.
 uint64_t pmm_alloc(void);
 void pmm_free(uint64_t phys);
-uint64_t pmm_free_frames(void);
+// Commit accounting: pmm_reserve(n) promises n free frames (false when fewer are free and
+// unreserved, then nothing is reserved); pmm_alloc_reserved takes one of them, zeroed, and
+// cannot fail while a reservation is held; pmm_unreserve gives unused ones back.
+bool pmm_reserve(uint64_t n);
+uint64_t pmm_alloc_reserved(void);
+void pmm_unreserve(uint64_t n);
+uint64_t pmm_free_frames(void);     // free and not reserved: what pmm_alloc and pmm_reserve can have
+uint64_t pmm_reserved_frames(void);
 uint64_t pmm_total_frames(void);
 // Give the allocator memory it kept at boot (a module, ACPI tables) once nobody needs it. Only
 // frames of usable or ACPI-reclaimable memory outside the kernel and the first 1 MiB are taken;
@@ -37,7 +45,8 @@ void *kzalloc(size_t n);
 void kfree(void *p);
 
 // --- address spaces (kernel/mm/vm.c) ---
-// VM_LAZY (vm_alloc only): no frame until the first touch of each page (vm_fault).
+// VM_LAZY (vm_alloc only): no frame until the first touch of each page (vm_fault); a frame is
+// reserved for every page at the call, so the touch cannot run out of memory.
 enum vm_flags { VM_READ = 1, VM_WRITE = 2, VM_EXEC = 4, VM_USER = 8, VM_LAZY = 16 };
 struct vm_space; // a user address space; the kernel half is shared by all
 
@@ -48,12 +57,18 @@ void vm_activate(struct vm_space *vs); // NULL: the kernel's own tables
 // Anonymous zeroed memory at [va, va+len), page aligned. Writable and executable together is
 // refused (-MOS_EINVAL). 0 or -MOS_ENOMEM / -MOS_EINVAL / -MOS_EEXIST.
 long vm_alloc(struct vm_space *vs, uint64_t va, size_t len, unsigned flags);
+// A VM_LAZY region whose pages start as a copy of DATA_LEN bytes of DATA placed at DATA_VA
+// (inside the region), zero elsewhere: a program's segments, copied page by page as they are
+// first touched. DATA must stay as long as the space (the initrd's files do).
+long vm_alloc_from(struct vm_space *vs, uint64_t va, size_t len, unsigned flags, const void *data, uint64_t data_va,
+                   size_t data_len);
 // Map existing frames (shared memory): the space does not own them and will not free them.
 long vm_map_shared(struct vm_space *vs, uint64_t va, const uint64_t *frames, size_t count, unsigned flags);
 long vm_unmap(struct vm_space *vs, uint64_t va, size_t len);
 // A touch of VA (ACCESS: VM_READ, VM_WRITE or VM_EXEC) found no page: back it with a zeroed
-// frame if VA lies in a VM_LAZY region that allows the access. 0; -MOS_EFAULT (no such region,
-// an access it forbids, or the page is there already: a real fault); -MOS_ENOMEM.
+// frame (from the region's reservation) if VA lies in a VM_LAZY region that allows the access.
+// 0; -MOS_EFAULT (no such region, an access it forbids, or the page is there already: a real
+// fault).
 long vm_fault(struct vm_space *vs, uint64_t va, unsigned access);
 // A free, page-aligned user range of len bytes at or above USER_MMAP_BASE; 0 if none.
 uint64_t vm_find_free(struct vm_space *vs, size_t len);

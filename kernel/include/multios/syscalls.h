@@ -331,11 +331,13 @@ long sys_read(int handle, void *buf, size_t len);
 // Memory.
 
 /** Maps len bytes of zeroed memory (rounded up to pages) at an address the kernel picks.
- *  With MOS_MAP_LAZY in prot no frame is taken yet: each page gets one at its first touch,
- *  and a process that touches one when memory is exhausted is ended (MOS_STATUS_KILLED)
- *  with a kernel log line.
+ *  With MOS_MAP_LAZY in prot no frame is taken yet: each page gets one at its first touch
+ *  (counted in mem_bytes from then on). A frame is reserved for every page at the call, as
+ *  with overcommit off, so the touch never runs out of memory; frames_free counts the
+ *  reservation as taken until munmap or exit gives untouched pages back.
  *  returns: the address.
- *  errors: MOS_EINVAL (len is 0 or prot has unknown bits), MOS_ENOMEM */
+ *  errors: MOS_EINVAL (len is 0 or prot has unknown bits), MOS_ENOMEM (also: fewer free
+ *  frames than the mapping's pages) */
 long sys_mmap_anon(size_t len, int prot);
 
 /** Unmaps pages mapped by mmap_anon or shm_map.
@@ -343,7 +345,8 @@ long sys_mmap_anon(size_t len, int prot);
  *  errors: MOS_EINVAL (addr or len not page-aligned, or not a mapping of the caller) */
 long sys_munmap(uintptr_t addr, size_t len);
 
-/** Counts the free physical 4 KiB frames.
+/** Counts the free physical 4 KiB frames, less those reserved for untouched MOS_MAP_LAZY
+ *  pages: what mappings can still have.
  *  returns: the number of free frames.
  *  errors: none */
 long sys_frames_free(void);

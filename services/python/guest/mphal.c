@@ -347,7 +347,12 @@ mp_import_stat_t mp_import_stat(const char *path) {
 
 // --- the GC heap -------------------------------------------------------------
 
-// Every mapping of the heap, for munmap; the first is gc_init's.
+// Every mapping of the heap, for munmap; the first is gc_init's. The areas are
+// lazily backed (MOS_MAP_LAZY): a page takes a frame when the GC first uses
+// it, so a process holds what its heap has reached, not the whole area. The
+// kernel reserves the frames at the mapping all the same, so running out of
+// memory is still a clean MemoryError here (the mapping fails), never a kill
+// at a first touch, and mos_frames_free counts the areas as taken.
 enum { AREAS_MAX = 64 };
 static struct {
     uintptr_t addr;
@@ -367,7 +372,7 @@ void *mp_port_heap_alloc(size_t size) {
     size = page_round(size);
     for (size_t i = 0; i < AREAS_MAX; i++) {
         if (areas[i].addr == 0) {
-            long p = mos_mmap_anon(size, MOS_PROT_READ | MOS_PROT_WRITE);
+            long p = mos_mmap_anon(size, MOS_PROT_READ | MOS_PROT_WRITE | MOS_MAP_LAZY);
             if (p < 0) {
                 return NULL;
             }

@@ -298,6 +298,16 @@ WEAK uint64_t hal_mmu_unmap(uint64_t root, uint64_t va) {
     return pa;
 }
 
+// No page tables here: clearing is unmapping, and preparing only fails when told to.
+WEAK uint64_t hal_mmu_clear(uint64_t root, uint64_t va) { return hal_mmu_unmap(root, va); }
+WEAK int hal_mmu_prepare(uint64_t root, uint64_t va) {
+    (void)va;
+    if (!root || (fail_after >= 0 && fail_after-- == 0))
+        return -1;
+    return 0;
+}
+WEAK void hal_mmu_trim(uint64_t root, uint64_t va) { (void)root, (void)va; }
+
 WEAK bool hal_mmu_query(uint64_t root, uint64_t va, uint64_t *pa, unsigned *flags) {
     struct mapping *m = *slot(key_root(root, va & ~(PAGE - 1)), va & ~(PAGE - 1));
     if (!root || !m)
