@@ -47,6 +47,48 @@ def tree_entries(root, prefix=""):
     return entries
 
 
+def read(path):
+    """[(name, mode, data)] of a newc archive (what pack() writes)."""
+    data = open(path, "rb").read()
+    out, off = [], 0
+    while True:
+        assert data[off:off + 6] == b"070701", "not a newc archive at %d" % off
+        fields = [int(data[off + 6 + 8 * i:off + 14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = fields[1], fields[6], fields[11]
+        name = data[off + 110:off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off:off + size]
+        off = (off + size + 3) & ~3
+        if name == "TRAILER!!!":
+            return out
+        out.append((name, mode, body))
+
+
+def repack(base, tmp, files, drop=()):
+    """The archive base with files ({archive path: text}) added and the paths in drop left
+    out, written under the directory tmp; returns the new archive's path."""
+    tree = os.path.join(tmp, "tree")
+    os.makedirs(tree)
+    contents = {}
+    for name, mode, body in read(base):
+        if mode & 0o170000 == 0o040000:
+            os.makedirs(os.path.join(tree, name), exist_ok=True)
+        elif name not in drop:
+            contents[name] = (body, mode & 0o111)
+    for name, text in files.items():
+        contents[name] = (text.encode(), 0)
+    for name, (body, x) in contents.items():
+        host = os.path.join(tree, name)
+        os.makedirs(os.path.dirname(host), exist_ok=True)
+        with open(host, "wb") as f:
+            f.write(body)
+        os.chmod(host, 0o755 if x else 0o644)
+    out = os.path.join(tmp, "initrd.cpio")
+    with open(out, "wb") as f:
+        f.write(pack(tree_entries(tree)))
+    return out
+
+
 def main(argv):
     """mkinitrd.py OUT ARCHIVE_PATH=HOST_PATH ... (a HOST_PATH directory adds its whole tree)."""
     out_path, specs = argv[0], argv[1:]

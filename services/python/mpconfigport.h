@@ -20,6 +20,12 @@
 #define MICROPY_GC_SPLIT_HEAP_AUTO              (1)
 #define MP_PLAT_ALLOC_HEAP(size)                mp_port_heap_alloc(size)
 #define MP_PLAT_FREE_HEAP(ptr)                  mp_port_heap_free(ptr)
+// Free-space hints per allocation size up to 32 blocks (512 bytes; patches/
+// micropython/0002): a larger allocation scans from the lowest hole that could
+// hold it, over every smaller hole a collection left in the live heap. With
+// the default 8 (128 bytes), a list of 100 items built after a collection took
+// 84 us beside 100,000 service definitions (host build), 36 us with 32.
+#define MICROPY_GC_FREE_HINTS                   (32)
 #define MICROPY_ENABLE_FINALISER                (1)
 #define MICROPY_STACK_CHECK                     (1)
 #define MICROPY_HELPER_REPL                     (1)

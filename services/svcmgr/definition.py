@@ -63,6 +63,8 @@ _ENDPOINT_CHARS = _ALNUM + "-_./"
 _ENV_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 _ENV_CHARS = _ENV_FIRST + "0123456789"
 _SPACE = " \t\r\n"
+_TAG_BAD = _SPACE + ":,="
+_META_KEY_BAD = _SPACE + "="
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20,
           "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40,
           "tb": 1 << 40, "tib": 1 << 40}
@@ -363,10 +365,16 @@ def suggest(word, choices):
 
 
 def _chars_ok(text, chars):
-    for c in text:
-        if c not in chars:
-            return False
-    return True
+    # strip() removes every leading and trailing character in chars: nothing is left
+    # exactly when all of text is made of them (and a loop in C beats one in Python).
+    return not text.strip(chars)
+
+
+def _has_any(text, chars):
+    for c in chars:
+        if c in text:
+            return True
+    return False
 
 
 def valid_name(name):
@@ -588,9 +596,8 @@ class _Checker:
         for i, t in enumerate(v):
             p = path + (i,)
             self.string(t, p, TAG_MAX)
-            for c in t:
-                if c in _SPACE or c in ":,=":
-                    self.fail(p, "%r: a tag has no spaces, ':', ',' or '='" % t)
+            if _has_any(t, _TAG_BAD):
+                self.fail(p, "%r: a tag has no spaces, ':', ',' or '='" % t)
             if t in seen:
                 self.fail(p, "tag %r is listed twice" % t)
             seen.append(t)
@@ -603,9 +610,8 @@ class _Checker:
         out = {}
         for k in v:
             p = path + (k,)
-            for c in k:
-                if c in _SPACE or c == "=":
-                    self.fail(p, "a metadata key has no spaces or '='")
+            if _has_any(k, _META_KEY_BAD):
+                self.fail(p, "a metadata key has no spaces or '='")
             x = v[k]
             if type(x) not in (str, int, float, bool):
                 self.fail(p, "must be a string, number or boolean, not %s" % _what(x))

@@ -6,6 +6,7 @@
 import json
 import os
 import struct
+import sys
 
 import mos
 import mos_consts as K
@@ -367,6 +368,11 @@ class Server:
 
 
 def main():
+    if "--bench-scale" in sys.argv:
+        # Not the service manager: its code at scale, for ./multios bench (benchscale.py).
+        import benchscale
+        benchscale.main(sys.argv, GuestKernel(), mos.clock_ns)
+        return
     server = Server()
     server.boot()
     server.serve()

@@ -183,6 +183,7 @@ class Query:
     def __init__(self, text=""):
         self.text = text
         self.globs = []
+        self.prefixes = []  # globs that are a literal prefix and '*'
         self.names = []
         self.ids = []
         self.regexes = []
@@ -199,7 +200,13 @@ class Query:
         key = term[:colon] if colon > 0 else ""
         value = term[colon + 1:] if colon > 0 else term
         if key == "":
-            if term != "*":
+            if term == "*":
+                return
+            # A prefix and one '*' at the end (web*): a plain startswith test, which
+            # glob_match would reach only a character at a time.
+            if term[-1] == "*" and not is_glob(term[:-1]):
+                self.prefixes.append(term[:-1])
+            else:
                 self.globs.append(term)
             return
         if not value:
@@ -248,6 +255,9 @@ class Query:
     def matches(self, e):
         """Whether entry e satisfies every term (used for subscriptions and to filter
         candidates)."""
+        for p in self.prefixes:
+            if not e.name.startswith(p):
+                return False
         for g in self.globs:
             if not glob_match(g, e.name):
                 return False
@@ -460,7 +470,7 @@ class Registry:
         for s in sets:
             if best is None or len(s) < len(best):
                 best = s
-        lo, hi = self._name_range(q.globs)
+        lo, hi = self._name_range(q.globs + q.prefixes)
         if best is not None and len(best) <= hi - lo:
             out = []
             for i in best:

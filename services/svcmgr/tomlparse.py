@@ -40,8 +40,9 @@ _DIGITS = "0123456789"
 _HEXDIGITS = "0123456789abcdefABCDEF"
 _HEXBYTES = b"0123456789abcdefABCDEF"
 
+_BARE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 _BARE = bytearray(256)
-for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-":
+for _c in _BARE_BYTES:
     _BARE[_c] = 1
 
 # Bytes that end a number, date or boolean token.
@@ -469,6 +470,14 @@ class _Parser:
     def key(self, pos):
         # Returns (pos after key and trailing whitespace, [names]).
         src = self.src
+        # The usual key, one bare word before '=', checked by C code (strip() leaves
+        # nothing when every byte is a bare-key byte; spaces, dots and quotes remain).
+        eol = src.find(b"\n", pos)
+        eq = src.find(b"=", pos, self.n if eol < 0 else eol)
+        if eq > pos:
+            word = src[pos:eq].rstrip(b" \t")
+            if word and not word.strip(_BARE_BYTES):
+                return eq, [word.decode()]
         n = self.n
         names = []
         while True:
@@ -774,6 +783,15 @@ class _Parser:
 
     def basic_string(self, pos):
         src = self.src
+        # The usual string, without escapes or control characters, found by C code:
+        # scanning byte by byte in Python was the larger part of loading a definition.
+        end = src.find(b'"', pos + 1)
+        if end > pos + 1:
+            seg = src[pos + 1:end]
+            if min(seg) >= 32 and seg.find(b"\\") < 0 and seg.find(b"\x7f") < 0:
+                return end + 1, seg.decode()
+        elif end == pos + 1:
+            return end + 1, ""
         n = self.n
         parts = []
         i = pos + 1

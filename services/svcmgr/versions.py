@@ -32,10 +32,14 @@ def _numbers(text, what):
 
 
 def _all_in(text, chars):
-    for c in text:
-        if c not in chars:
-            return False
-    return True
+    return not text.strip(chars)  # nothing left: every character is one of chars
+
+
+def _any_in(text, chars):
+    for c in chars:
+        if c in text:
+            return True
+    return False
 
 
 def parse_version(text):
@@ -176,6 +180,8 @@ def parse_dependency(text):
     if type(text) is not str:
         raise ValueError("a dependency must be a string")
     s = text.strip()
+    if s and not _any_in(s, _NAME_END):
+        return s, None  # a plain name, the usual case
     i = 0
     while i < len(s) and s[i] not in _NAME_END:
         i += 1

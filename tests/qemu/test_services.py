@@ -7,7 +7,6 @@ dependencies load, start in a correct order and are discoverable. Figures go to
 build/test-logs/services-figures.json."""
 import json
 import os
-import random
 import re
 import tempfile
 import time
@@ -16,11 +15,11 @@ import pytest
 
 from machine import LOG_DIR, ROOT, Machine, MachineError
 import mkinitrd
+from svcgen import DEFAULT, generated, without_defaults
 
 READY = rb"svcmgr: ready: (\d+) services running in (\d+) ms"
 PROMPT = rb"multios> "
 FIGURES = os.path.join(LOG_DIR, "services-figures.json")
-DEFAULT = ["cache", "database", "logging", "repl", "shell", "web-server"]
 GENERATED = 1000
 
 
@@ -90,46 +89,10 @@ def boot(m, timeout=60):
 
 # --- test initrds: the normal tree, some files changed -----------------------------------
 
-def read_cpio(path):
-    """[(name, mode, data)] of a newc archive (what tools/mkinitrd.py writes)."""
-    data = open(path, "rb").read()
-    out, off = [], 0
-    while True:
-        assert data[off:off + 6] == b"070701", "not a newc archive at %d" % off
-        fields = [int(data[off + 6 + 8 * i:off + 14 + 8 * i], 16) for i in range(13)]
-        mode, size, namesize = fields[1], fields[6], fields[11]
-        name = data[off + 110:off + 110 + namesize - 1].decode()
-        off = (off + 110 + namesize + 3) & ~3
-        body = data[off:off + size]
-        off = (off + size + 3) & ~3
-        if name == "TRAILER!!!":
-            return out
-        out.append((name, mode, body))
-
-
 def make_initrd(tmp, files, drop=()):
     """build/initrd.cpio with files ({archive path: text}) added and the paths in drop
-    left out, packed by tools/mkinitrd.py; returns the new archive's path."""
-    tree = os.path.join(tmp, "tree")
-    os.makedirs(tree)
-    contents = {}
-    for name, mode, body in read_cpio(os.path.join(ROOT, "build", "initrd.cpio")):
-        if mode & 0o170000 == 0o040000:
-            os.makedirs(os.path.join(tree, name), exist_ok=True)
-        elif name not in drop:
-            contents[name] = (body, mode & 0o111)
-    for name, text in files.items():
-        contents[name] = (text.encode(), 0)
-    for name, (body, x) in contents.items():
-        host = os.path.join(tree, name)
-        os.makedirs(os.path.dirname(host), exist_ok=True)
-        with open(host, "wb") as f:
-            f.write(body)
-        os.chmod(host, 0o755 if x else 0o644)
-    out = os.path.join(tmp, "initrd.cpio")
-    with open(out, "wb") as f:
-        f.write(mkinitrd.pack(mkinitrd.tree_entries(tree)))
-    return out
+    left out (tools/mkinitrd.py); returns the new archive's path."""
+    return mkinitrd.repack(os.path.join(ROOT, "build", "initrd.cpio"), tmp, files, drop)
 
 
 # --- the default system -------------------------------------------------------------------
@@ -305,38 +268,9 @@ def test_cycle_and_invalid_definitions_are_reported_and_the_rest_starts():
 
 # --- 1,000 services -----------------------------------------------------------------------
 
-def generated(n, seed=5):
-    """n definitions with random required (and some optional) dependencies on services
-    defined before them, so the graph has no cycle; {name: required names}, files."""
-    rng = random.Random(seed)
-    requires, files = {}, {}
-    for i in range(n):
-        name = "gen-%04d" % i
-        req = sorted(rng.sample(range(i), min(i, rng.choice((0, 1, 1, 2, 2, 3)))))
-        opt = sorted(set(rng.sample(range(i), min(i, rng.choice((0, 0, 1))))) - set(req))
-        requires[name] = ["gen-%04d" % j for j in req]
-        # Waits measure from the start of the boot, which takes ~20 s (35 s on a loaded
-        # host) for all of them: far from the default 30 s per dependency.
-        deps = "start_timeout = 600000\n[service.dependencies]\ntimeout = 600000\n"
-        if req or opt:
-            if req:
-                deps += "required = [%s]\n" % ", ".join('"gen-%04d>=1.0"' % j for j in req)
-            if opt:
-                deps += "optional = [%s]\n" % ", ".join('"gen-%04d"' % j for j in opt)
-        files["etc/services/%s.toml" % name] = (
-            # svctest --serve checks that what it requires is Running when it starts.
-            '[service]\nname = "%s"\ntype = "%s"\nexec = "/bin/svctest"\nargs = [%s]\n'
-            'version = "1.%d.0"\ntags = ["gen", "grp%d"]\nmetadata = { index = %d }\n%s'
-            % (name, ("UserService", "SystemService")[i % 2], ", ".join('"%s"' % a for a in ["--serve"] + requires[name]),
-               i % 7, i % 10, i, deps))
-    return requires, files
-
-
 def test_thousand_generated_services():
     requires, files = generated(GENERATED)
-    # Only the shell of the default system: each Python service costs ~5 MiB, each of
-    # these C services ~0.4 MiB (its stack, mostly).
-    drop = {"etc/services/%s.toml" % n for n in DEFAULT if n != "shell"}
+    drop = without_defaults()  # only the shell of the default system
     with tempfile.TemporaryDirectory(prefix="multios-initrd-") as tmp:
         initrd = make_initrd(tmp, files, drop)
         with Machine("services-1000", initrd=initrd, memory=1024) as m:

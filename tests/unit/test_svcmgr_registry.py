@@ -172,6 +172,16 @@ def test_index_consistency_under_churn():
         assert [e.name for e in r.find(pattern)] == sorted(e.name for e in live.values() if q.matches(e))
 
 
+@pytest.mark.parametrize("pattern", ["web*", "web-s*", "w*", "web-server*", "x*", "web*r", "web-*-*", "*"])
+def test_prefix_globs_match_as_globs(pattern):
+    # A literal prefix and one trailing '*' is tested with startswith: the same answers.
+    names = ["web", "web-server", "web-admin", "webs", "wex", "database", "w", "web-x-y"]
+    q = Query(pattern)
+    want = [n for n in names if glob_match(pattern, n)]
+    assert [n for n in names if q.matches(Entry(1, n))] == want
+    assert (pattern != "*" and pattern.count("*") == 1 and pattern.endswith("*")) == bool(q.prefixes)
+
+
 def test_queries_use_indexes(monkeypatch):
     r = Registry()
     for i in range(20000):

@@ -1,6 +1,6 @@
 // /bin/python and /sbin/svcmgr: MicroPython in MultiOS user space.
 //
-//   python [-X heapsize=N[k|m]] [-X heapmax=N[k|m]] [-c CMD | FILE [ARGS...] | --com2]
+//   python [-X heapsize=N[k|m]] [-X heapmax=N[k|m]] [--] [-c CMD | FILE [ARGS...] | --com2]
 //
 // FILE runs a program from the initrd, -c CMD runs CMD; either ends the
 // process with 0, SystemExit's code, or 1 after a traceback on stderr. With
@@ -10,7 +10,9 @@
 // SystemExit gives a soft reset, a fresh interpreter; the process never ends.
 // In both REPLs Ctrl-C interrupts running Python: a relay process (python
 // --relay HANDLE, started by the REPL) reads the console meanwhile.
-// A program whose frozen modules include `main` (svcmgr) runs that instead.
+// A program whose frozen modules include `main` (svcmgr) runs that instead, with
+// the whole command line in sys.argv ("--" ends the interpreter's options there:
+// /sbin/svcmgr -- --bench-scale 1000).
 //
 // The GC heap starts at heapsize bytes of anonymous memory (default 4 MiB:
 // every Python service is a process of its own, and the kernel maps memory
@@ -110,6 +112,9 @@ int main(int argc, char **argv) {
         } else if (strcmp(opt, "--com2") == 0) {
             com2 = true;
             argi++;
+        } else if (strcmp(opt, "--") == 0) {
+            argi++; // the end of the interpreter's options: the rest is the program's
+            break;
         } else {
             usage();
         }
