@@ -56,7 +56,7 @@ DESCRIPTIONS = {
     "sm_status_call": "service_status() from C (system call, forwarded to svcmgr over IPC, and back)",
     "sm_discover_tag": "discover_services(\"tag:b0\") from C, 10 matches among %d services",
     "sm_restart": "a trivial service with auto_restart killed (mos_kill of its pid) until running again, seen "
-                  "through a subscription's state event; includes svcmgr's first restart backoff (100 ms)",
+                  "through a subscription's state event (restart_delay = 0, as systemd's RestartSec=0)",
 }
 SCALE_DESCRIPTIONS = {
     "load": "load and validate {n} generated definitions (TOML text through the /etc/services path: parse, "

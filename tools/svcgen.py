@@ -64,13 +64,13 @@ def trivial_requires(i):
 def trivial(n):
     """svc-1..svc-n, enabled, tagged "trivial" and "b<(i - 1) // 10>" (b0 is svc-1..svc-10:
     a tag of 10 services); and two services that do not start at boot: bench-idle, and
-    bench-restart with auto_restart (restart_period = 1 ms keeps the restart intensity from
-    ever giving up, so each restart waits svcmgr's first backoff)."""
+    bench-restart with auto_restart and restart_delay = 0, as the systemd peer's
+    RestartSec=0 (restart_period = 1 ms keeps the restart intensity from ever giving up)."""
     files = {}
     for i in range(1, n + 1):
         files["etc/services/svc-%d.toml" % i] = trivial_text("svc-%d" % i, ("trivial", "b%d" % ((i - 1) // 10)),
                                                              trivial_requires(i))
     files["etc/services/bench-idle.toml"] = trivial_text("bench-idle", ("bench",), extra="enabled = false\n")
     files["etc/services/bench-restart.toml"] = trivial_text(
-        "bench-restart", ("bench",), extra="enabled = false\nauto_restart = true\nmax_restarts = 1000\nrestart_period = 1\n")
+        "bench-restart", ("bench",), extra="enabled = false\nauto_restart = true\nmax_restarts = 1000\nrestart_period = 1\nrestart_delay = 0\n")
     return files

@@ -17,6 +17,9 @@
 #   auto_restart = false           restart after a crash (not after a clean exit 0)
 #   max_restarts = 5               automatic restarts allowed within restart_period ms;
 #   restart_period = 60000         one more and svcmgr gives up (Erlang/OTP's intensity)
+#   restart_delay = 100            ms before the first automatic restart, doubling with each
+#                                  restart within restart_period (systemd's RestartSec); 0:
+#                                  restart at once, every time
 #   health_check_interval = 30000  ms, 0 = none
 #   ready = "notify"               when it is Running: "notify" (it calls notify_ready),
 #                                  "endpoint" (it registered all its endpoints) or "check"
@@ -91,7 +94,7 @@ for _w, _v in _type_words():
 
 SERVICE_KEYS = ("name", "display_name", "description", "type", "enabled", "exec", "args",
                 "env", "version", "tags", "metadata", "endpoints", "auto_restart",
-                "max_restarts", "restart_period", "health_check_interval", "ready",
+                "max_restarts", "restart_period", "restart_delay", "health_check_interval", "ready",
                 "start_check", "start_timeout", "stop_timeout", "members", "dependencies",
                 "network", "resources")
 DEPENDENCY_KEYS = ("required", "optional", "timeout")
@@ -100,6 +103,8 @@ ENDPOINT_KEYS = ("name", "protocol", "port", "address")
 NETWORK_KEYS = ("bind_address", "bind_port", "protocol", "ssl_enabled", "max_connections")
 RESOURCE_KEYS = ("cpu_limit", "memory_limit", "file_descriptor_limit")
 
+
+RESTART_DELAY_MAX = 30000  # ms: restart_delay, and the doubled backoff, stop here
 
 class Definition:
     name = ""
@@ -117,6 +122,7 @@ class Definition:
     auto_restart = False
     max_restarts = 5
     restart_period = 60000
+    restart_delay = 100
     health_check_interval = 0
     ready = "notify"
     start_check = None      # tuple: argv of the check program
@@ -174,7 +180,7 @@ class Definition:
                     e["address"] = addr
                 eps.append(e)
             s["endpoints"] = eps
-        for k in ("auto_restart", "max_restarts", "restart_period", "health_check_interval",
+        for k in ("auto_restart", "max_restarts", "restart_period", "restart_delay", "health_check_interval",
                   "ready", "start_timeout", "stop_timeout"):
             s[k] = getattr(self, k)
         if self.start_check:
@@ -523,6 +529,7 @@ class _Checker:
         opt("auto_restart", self.boolean)
         opt("max_restarts", self.integer, 0, 1000)
         opt("restart_period", self.integer, 1, MS_MAX, " (ms)")
+        opt("restart_delay", self.integer, 0, RESTART_DELAY_MAX, " (ms)")
         opt("health_check_interval", self.integer, 0, MS_MAX, " (ms)")
         opt("start_timeout", self.integer, 1, MS_MAX, " (ms)")
         opt("stop_timeout", self.integer, 0, MS_MAX, " (ms)")

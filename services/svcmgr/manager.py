@@ -19,7 +19,8 @@
 #   (rest_for_one); they remember why, and are started again once it is ready again,
 #   whether an operator or an automatic restart brought it back.
 # - A service whose process fails (exit status != 0, a kill, a fault) is restarted if
-#   auto_restart is set, after a capped binary-exponential backoff, at most max_restarts
+#   auto_restart is set, after a capped binary-exponential backoff from restart_delay
+#   (0: at once), at most max_restarts
 #   times within restart_period ms (the restart intensity); then svcmgr gives up and the
 #   service stays Failed. A clean exit (status 0) is not restarted.
 # - Stopping is graceful: a stop request, then a kill after stop_timeout.
@@ -43,8 +44,7 @@ from registry import Registry
 from journal import Journal
 
 # Restart timing (MINIX RS keeps the same in const.h).
-BACKOFF_BASE_MS = 100     # the first automatic restart waits this long
-BACKOFF_MAX_MS = 30000    # each restart within restart_period doubles the wait, up to this
+BACKOFF_MAX_MS = definition.RESTART_DELAY_MAX  # restart_delay doubles per recent restart, up to this
 CHECK_RETRY_MS = 500      # a start check that failed runs again after this
 
 # What a service waits for (Service.want).
@@ -912,7 +912,7 @@ class Manager:
             self._settle(svc, ServiceError(FaultToleranceError, "%s failed: %s" % (svc.name, why2)))
             self._kick_dependents(svc)
             return
-        delay = BACKOFF_BASE_MS << len(recent)
+        delay = d.restart_delay << len(recent)
         if delay > BACKOFF_MAX_MS:
             delay = BACKOFF_MAX_MS
         recent.append(now)

@@ -260,6 +260,23 @@ def test_backoff_is_capped():
     assert state(m, "x") == "failed" and m.get("x").gave_up
 
 
+def test_restart_delay_sets_the_first_wait_and_zero_restarts_at_once():
+    files = {"/etc/services/x.toml": '[service]\nname = "x"\nexec = "/bin/x"\nauto_restart = true\n'
+                                     'max_restarts = 4\nrestart_period = 10000000\nrestart_delay = 30\n',
+             "/etc/services/y.toml": '[service]\nname = "y"\nexec = "/bin/y"\nauto_restart = true\n'
+                                     'max_restarts = 4\nrestart_period = 10000000\nrestart_delay = 0\n'}
+    k, m, _, _ = boot(files, {"/bin/x": Program(ready_ms=1, exit_ms=2, exit_status=1),
+                              "/bin/y": Program(ready_ms=1, exit_ms=2, exit_status=1)})
+
+    def gaps(name):
+        spawns = [h[0] for h in k.history if h[1] == "spawn" and h[2] == name]
+        exits = [h[0] for h in k.history if h[1] == "exit" and h[2] == name]
+        return [s - e for s, e in zip(spawns[1:], exits)]
+    assert gaps("x") == [30, 60, 120, 240]
+    assert gaps("y") == [0, 0, 0, 0]  # systemd's RestartSec=0
+    assert m.get("y").gave_up and m.get("y").restarts == 4
+
+
 def test_clean_exit_is_not_restarted_but_stops_dependents():
     k, m, _, _ = boot()
     k.history = []
