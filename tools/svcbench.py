@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 
+import benchfig
 import mkinitrd
 import qemu_cmd as qemu
 import svcgen
@@ -37,7 +38,6 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
 from machine import Machine  # noqa: E402 - the booted-guest harness, shared with the tests
 
 READY = rb"svcmgr: ready: (\d+) services running in (\d+) ms"
-BENCH_LINE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+)\s*$", re.M)
 MEM_LINE = re.compile(r"^MEM svcmgr (\d+)\s*$", re.M)
 SCALE_LINE = re.compile(r"^SCALE (\w+) (\d+) (\d+)(?: (\d+) (\d+))?\s*$", re.M)
 FAILED = rb"PANIC: |svcbench: FAILED|Traceback \(most recent call last\)"
@@ -140,15 +140,12 @@ def run_boot(accel="tcg", quick=False, log=print):
             figures.append({"name": "sm_mem_%d" % n, "median": int(mem.group(1)), "p99": None, "runs": 1,
                             "unit": "bytes",
                             "description": "svcmgr's memory with %d trivial services (+ shell, 2 bench services) "
-                                           "loaded and running: the pages the kernel maps for the process (all "
-                                           "resident: the kernel maps eagerly; like Linux RSS without shared "
-                                           "pages), GC heap 4 MiB at start" % n})
+                                           "loaded and running: the frames the process holds (mem_bytes: pages "
+                                           "it has touched, as Linux RSS without shared pages; its GC heap and "
+                                           "program image are demand-loaded)" % n})
             if n == BOOT_SIZES[-1]:
-                for b in BENCH_LINE.finditer(out):
-                    name = b.group(1)
-                    figures.append({"name": name, "median": int(b.group(2)), "p99": int(b.group(3)),
-                                    "runs": int(b.group(4)), "unit": "ns",
-                                    "description": DESCRIPTIONS.get(name, name).replace("%d", str(n + 3))})
+                figures += benchfig.parse_bench_lines(
+                    out, {k: v.replace("%d", str(n + 3)) for k, v in DESCRIPTIONS.items()})
     return figures
 
 

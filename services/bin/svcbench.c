@@ -16,8 +16,8 @@
 // sm_discover_tag  discover_services("tag:b0") (the 10 services svc-1..svc-10 carry b0)
 // sm_restart       bench-restart killed (mos_kill of its pid) until the subscription's
 //                  event says it is running again (restart_delay = 0, as the peer's RestartSec=0)
-// sm_mem           "MEM svcmgr BYTES": what the kernel maps for svcmgr (mos_proc_info's
-//                  mem_bytes: its own pages, all resident because the kernel maps eagerly)
+// sm_mem           "MEM svcmgr BYTES": the frames svcmgr holds (mos_proc_info's mem_bytes:
+//                  pages it has touched; its heap and program image are demand-loaded)
 #include <mos.h>
 #include <multios/service.h>
 #include <stdbool.h>
