@@ -72,15 +72,8 @@ UNIX_MAKE_VARS = [
 ]
 
 
-class PeerError(Exception):
-    pass
-
-
-def _run(cmd, **kw):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if r.returncode != 0:
-        raise PeerError("%s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-3000:]))
-    return r.stdout
+PeerError = peer_debs.PeerError
+_run = peer_debs.run
 
 
 def _digest(paths, extra=""):
@@ -436,5 +429,5 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except (PeerError, peer_debs.PeerError) as e:
+    except PeerError as e:
         sys.exit("linuxpeer: %s" % e)

@@ -16,26 +16,27 @@ UNPACKED = os.path.join(CACHE, "unpacked")
 
 
 class PeerError(Exception):
-    pass
+    """A benchmark peer could not be fetched, built or run (every peer module raises it)."""
 
 
-def _run(cmd, **kw):
+def run(cmd, **kw):
+    """Runs CMD with its output captured; PeerError with the output's tail if it fails."""
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
     if r.returncode != 0:
-        raise PeerError("%s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-2000:]))
+        raise PeerError("%s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-3000:]))
     return r.stdout
 
 
 def depends(package):
     """The packages PACKAGE depends on (for a metapackage: the real one)."""
-    out = _run(["apt-cache", "depends", "--no-recommends", "--no-suggests", package])
+    out = run(["apt-cache", "depends", "--no-recommends", "--no-suggests", package])
     return [line.split(":", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("Depends:")]
 
 
 def fetch(package):
     """The cached .deb of PACKAGE's candidate version, downloaded when missing."""
     os.makedirs(DEBS, exist_ok=True)
-    version = _run(["apt-cache", "policy", package])
+    version = run(["apt-cache", "policy", package])
     cand = [line.split(":", 1)[1].strip() for line in version.splitlines() if line.strip().startswith("Candidate:")]
     if not cand or cand[0] == "(none)":
         raise PeerError("apt knows no candidate version of %s (apt-get update?)" % package)
@@ -45,10 +46,10 @@ def fetch(package):
         return found[0]
     print("peer: downloading %s %s" % (package, cand[0]), flush=True)
     try:
-        _run(["apt-get", "download", package], cwd=DEBS)
+        run(["apt-get", "download", package], cwd=DEBS)
     except PeerError:
-        _run(["apt-get", "-q", "update"])
-        _run(["apt-get", "download", package], cwd=DEBS)
+        run(["apt-get", "-q", "update"])
+        run(["apt-get", "download", package], cwd=DEBS)
     found = glob.glob(os.path.join(DEBS, glob.escape("%s_%s_" % (package, ver)) + "*.deb"))
     if not found:
         raise PeerError("apt-get download %s produced no .deb in %s" % (package, DEBS))
@@ -61,7 +62,7 @@ def unpack(deb):
     if not os.path.exists(os.path.join(dest, ".complete")):
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
-        _run(["dpkg-deb", "-x", deb, dest])
+        run(["dpkg-deb", "-x", deb, dest])
         open(os.path.join(dest, ".complete"), "w").close()
     return dest
 

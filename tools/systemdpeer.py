@@ -74,8 +74,8 @@ SAMPLES = re.compile(r"^SMBENCH-RUNS (\w+)((?: \d+)+)\s*$", re.M)
 FAILED = re.compile(rb"SMBENCH FAILED|Kernel panic|end Kernel panic")
 
 
-class PeerError(Exception):
-    pass
+PeerError = peer_debs.PeerError
+_run = peer_debs.run
 
 
 class MirrorUnreachable(PeerError):
@@ -84,13 +84,6 @@ class MirrorUnreachable(PeerError):
 
 def say(msg):
     print("systemdpeer: " + msg, flush=True)
-
-
-def _run(cmd, **kw):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if r.returncode != 0:
-        raise PeerError("%s failed (exit %d):\n%s" % (" ".join(cmd), r.returncode, r.stdout[-3000:]))
-    return r.stdout
 
 
 def _digest(*parts):

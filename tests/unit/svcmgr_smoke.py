@@ -15,6 +15,7 @@ for sub in ("/services/svcmgr", "/build/gen", "/tests/unit"):
 import json
 import time
 
+from benchscale import Lcg  # the same pseudo-random numbers under both interpreters
 import cli
 import definition
 import states
@@ -112,16 +113,6 @@ def definitions():
         check(e.line == 4 and "max_restarts" in e.reason, str(e))
     d = definition.load(WEB, "web-server.toml")
     check(d.resources["memory_limit"] == 512 << 20 and d.requires[0][1].matches("2.5"), "seed example")
-
-
-class Lcg:
-    # The same pseudo-random numbers under both interpreters.
-    def __init__(self, seed):
-        self.x = seed
-
-    def below(self, n):
-        self.x = (self.x * 1103515245 + 12345) & 0x7fffffff
-        return self.x % n if n else 0
 
 
 def thousand(n):
