@@ -35,10 +35,9 @@ static uint64_t since(uint64_t start) {
     return wide ? now - start : (uint32_t)(now - start);
 }
 
-uint64_t hpet_measure_tsc(void) {
+uint64_t hpet_measure_tsc(uint64_t window_ns) {
     if (!mmio || !period_fs)
         return 0;
-    const uint64_t window_ns = 10000000; // 10 ms
     uint64_t ticks = window_ns * FS_PER_NS / period_fs;
     uint64_t h0 = counter(), t0 = hal_rdtsc(), spins = 0, elapsed;
     while ((elapsed = since(h0)) < ticks)
@@ -46,4 +45,19 @@ uint64_t hpet_measure_tsc(void) {
             return 0; // the counter does not move
     uint64_t t1 = hal_rdtsc();
     return (t1 - t0) * 1000000000ull / (elapsed * period_fs / FS_PER_NS);
+}
+
+void hpet_mark(struct hpet_mark *m) {
+    m->count = counter();
+    m->tsc = hal_rdtsc();
+}
+
+uint64_t hpet_tsc_hz_since(const struct hpet_mark *m) {
+    uint64_t elapsed = since(m->count), tsc = hal_rdtsc() - m->tsc;
+    // In microseconds (1 ppm over the second the caller waits); 64 bits hold 184 s of the
+    // counter at 100 MHz, and the TSC's ticks times a million for 7000 s at 2.6 GHz.
+    if (!mmio || !elapsed || elapsed > UINT64_MAX / period_fs || tsc > UINT64_MAX / 1000000)
+        return 0;
+    uint64_t us = elapsed * period_fs / 1000000000ull;
+    return us ? tsc * 1000000 / us : 0;
 }

@@ -44,12 +44,23 @@ unsigned ioapic_count(void);
 unsigned ioapic_inputs(void);
 
 // pit.c: the 8254 (1.193182 MHz)
-uint64_t pit_measure_tsc(void); // TSC Hz over 10 ms of channel 2; 0 when it does not count
+uint64_t pit_measure_tsc(uint32_t window_us); // TSC Hz over a window of channel 2 (or 0); 0 when it does not count
+// Channel 0 left counting (only while nothing else uses it: the local APIC timer ticks), and
+// the TSC's Hz from the mark to now, given its rate roughly (within 1%); 0 if unknown. Stops
+// channel 0.
+struct pit_mark { uint16_t count; uint64_t tsc; };
+void pit_mark(struct pit_mark *m);
+uint64_t pit_tsc_hz_since(const struct pit_mark *m, uint64_t tsc_hz);
 void pit_periodic(uint32_t hz);   // channel 0 at HZ; 0 stops it
 
 // hpet.c
 bool hpet_init(uint64_t phys);
-uint64_t hpet_measure_tsc(void); // TSC Hz over 10 ms of the main counter; 0 when it stands
+uint64_t hpet_measure_tsc(uint64_t window_ns); // TSC Hz over a window of the main counter; 0 when it stands
+// The counter and the TSC read together, and the TSC's Hz from there to now (0 if unknown);
+// the 32-bit counter of some HPETs wraps after 42 s at 100 MHz.
+struct hpet_mark { uint64_t count, tsc; };
+void hpet_mark(struct hpet_mark *m);
+uint64_t hpet_tsc_hz_since(const struct hpet_mark *m);
 
 // rtc.c
 void rtc_set_format(bool binary, bool h24);

@@ -1,5 +1,11 @@
 // Time: the TSC calibrated against the HPET (else the PIT) gives hal_time_ns; the local APIC
 // timer, calibrated against the TSC, ticks (the PIT's channel 0 where there is no APIC).
+//
+// Boot should not wait for calibration: the HPET (else the PIT) gives a first figure over
+// three 2 ms windows, and the tick refines it once over REFINE_AFTER_MS against the same
+// counter (to a few ppm, where 2 ms windows give ~0.05%). The local APIC timer counts across
+// those windows meanwhile. The PIT is refined only while the local APIC timer ticks (the
+// refinement keeps the PIT's channel 0 counting); where the PIT ticks, its windows are 10 ms.
 #include <hal/cpu.h>
 #include <hal/irq.h>
 #include <hal/time.h>
@@ -7,10 +13,16 @@
 #include "intr.h"
 
 #define NS_PER_S 1000000000ull
+#define HPET_WINDOW_NS 2000000ull   // a first figure; the refinement makes it exact
+#define PIT_WINDOW_US 2000          // the same, where the PIT is refined
+#define PIT_WINDOW_US_ONLY 10000    // where it is not
+#define REFINE_AFTER_MS 1000
 
-static uint64_t tsc_hz, tsc_start;
-// ns = (tsc - tsc_start) * mult >> 32: one multiply, no division, no floating point.
+static uint64_t tsc_hz, tsc_start, ns_start;
+// ns = ns_start + (tsc - tsc_start) * mult >> 32: one multiply, no division, no floating point.
 static uint64_t mult;
+// Bumped around a change of the three above (by the tick, so a reader sees it as a change).
+static volatile uint32_t clock_seq;
 static const char *calibrated_by = "nothing";
 static uint64_t cpuid_hz;  // what CPUID 0x15/0x16 claims, 0 if silent
 static uint64_t lapic_hz;  // the local APIC timer's input after its divide-by-16
@@ -18,6 +30,14 @@ static bool use_lapic;
 static uint32_t tick_hz;
 static void (*tick_handler)(void);
 static char source[128];
+// Where the refinement measures from (the HPET's mark, else the PIT's).
+static struct hpet_mark refine_mark;
+static struct pit_mark refine_pit;
+static enum { REFINED, REFINE_HPET, REFINE_PIT } refine_by; // what the tick still has to do
+
+static uint64_t hpet_window(void) { return hpet_measure_tsc(HPET_WINDOW_NS); }
+static uint64_t pit_window(void) { return pit_measure_tsc(PIT_WINDOW_US); }
+static uint64_t pit_window_only(void) { return pit_measure_tsc(PIT_WINDOW_US_ONLY); }
 
 // The median of three measurements: one disturbed window does not count. Below 10 MHz is no
 // measurement (a reference that does not tick as it claims).
@@ -49,50 +69,103 @@ static uint64_t tsc_hz_from_cpuid(void) {
     return 0;
 }
 
-static uint64_t calibrate_lapic(void) {
-    lapic_timer_count(0xffffffff);
-    // Read the count then the TSC at both ends, so the read's own latency cancels out.
-    uint32_t c0 = lapic_timer_current();
-    uint64_t t0 = hal_rdtsc();
-    while (hal_rdtsc() - t0 < tsc_hz / 100) // 10 ms
-        hal_cpu_relax();
-    uint32_t c1 = lapic_timer_current();
-    uint64_t t1 = hal_rdtsc();
-    lapic_timer_count(0);
-    if (c1 >= c0)
-        return 0;
-    return (uint64_t)(c0 - c1) * tsc_hz / (t1 - t0);
+// The local APIC timer's count and the TSC together: the count first, then the TSC at both
+// ends of a measurement, so the read's own latency cancels out.
+struct lapic_mark { uint32_t count; uint64_t tsc; };
+
+static void lapic_mark(struct lapic_mark *m) {
+    m->count = lapic_timer_current();
+    m->tsc = hal_rdtsc();
+}
+
+static void set_clock(uint64_t hz, uint64_t tsc, uint64_t ns) {
+    clock_seq++;
+    __asm__ volatile("" ::: "memory");
+    tsc_hz = hz;
+    mult = (NS_PER_S << 32) / hz;
+    tsc_start = tsc;
+    ns_start = ns;
+    __asm__ volatile("" ::: "memory");
+    clock_seq++;
 }
 
 void hal_time_init(void) {
+    // The local APIC timer counts down from its top while the TSC is calibrated.
+    bool want_lapic = irq_apic_mode() && !irq_option("mos.timer=pit");
+    struct lapic_mark l0, l1;
+    if (want_lapic) {
+        lapic_timer_count(0xffffffff);
+        lapic_mark(&l0); // twice: the first read of a device can be slow (an emulator's TLB)
+        lapic_mark(&l0);
+    }
     uint64_t hz = 0;
-    if (acpi.hpet_addr && hpet_init(acpi.hpet_addr) && (hz = median3(hpet_measure_tsc)))
+    bool pit_refinable = false;
+    if (acpi.hpet_addr && hpet_init(acpi.hpet_addr) && (hz = median3(hpet_window))) {
         calibrated_by = "hpet";
-    else if ((hz = median3(pit_measure_tsc)))
+        hpet_mark(&refine_mark);
+        refine_by = REFINE_HPET;
+    } else if ((hz = median3(want_lapic ? pit_window : pit_window_only))) {
         calibrated_by = "pit";
+        pit_refinable = want_lapic;
+    }
     cpuid_hz = tsc_hz_from_cpuid();
     if (!hz && cpuid_hz)
         hz = cpuid_hz, calibrated_by = "cpuid";
     if (!hz)
         hz = NS_PER_S, calibrated_by = "nothing (guessed 1 GHz)";
-    tsc_hz = hz;
-    mult = (NS_PER_S << 32) / hz;
-    tsc_start = hal_rdtsc();
+    set_clock(hz, hal_rdtsc(), 0);
     if (irq_option("mos.rtc=binary12"))
         rtc_set_format(true, false);
-    use_lapic = irq_apic_mode() && !irq_option("mos.timer=pit") && (lapic_hz = calibrate_lapic()) != 0;
+    if (want_lapic) {
+        lapic_mark(&l1);
+        lapic_timer_count(0);
+        if (l1.count < l0.count && l1.tsc > l0.tsc)
+            lapic_hz = (uint64_t)(l0.count - l1.count) * tsc_hz / (l1.tsc - l0.tsc);
+    }
+    use_lapic = want_lapic && lapic_hz != 0;
+    if (use_lapic && pit_refinable) {
+        pit_mark(&refine_pit);
+        refine_mark.tsc = refine_pit.tsc;
+        refine_by = REFINE_PIT;
+    }
+}
+
+// Once, from the tick: the TSC's rate over the long span since the first calibration. The
+// clock carries on from where it is, at the better rate (no step back or forward).
+static void refine(void) {
+    uint64_t now = hal_rdtsc();
+    if (now - refine_mark.tsc < tsc_hz / 1000 * REFINE_AFTER_MS)
+        return;
+    uint64_t hz = refine_by == REFINE_HPET ? hpet_tsc_hz_since(&refine_mark) : pit_tsc_hz_since(&refine_pit, tsc_hz);
+    refine_by = REFINED;
+    // More than 2% from the first figure is a disturbed measurement: keep the first.
+    uint64_t diff = hz > tsc_hz ? hz - tsc_hz : tsc_hz - hz;
+    if (!hz || diff * 50 > tsc_hz)
+        return;
+    now = hal_rdtsc();
+    set_clock(hz, now, ns_start + (uint64_t)(((unsigned __int128)(now - tsc_start) * mult) >> 32));
 }
 
 uint64_t hal_time_ns(void) {
-    if (!mult)
-        return 0;
-    return (uint64_t)(((unsigned __int128)(hal_rdtsc() - tsc_start) * mult) >> 32);
+    uint32_t seq;
+    uint64_t ns;
+    do {
+        seq = clock_seq;
+        __asm__ volatile("" ::: "memory");
+        if (!mult)
+            return 0;
+        ns = ns_start + (uint64_t)(((unsigned __int128)(hal_rdtsc() - tsc_start) * mult) >> 32);
+        __asm__ volatile("" ::: "memory");
+    } while (seq != clock_seq);
+    return ns;
 }
 
 uint64_t hal_tsc_hz(void) { return tsc_hz; }
 
 static void on_tick(void *ctx) {
     (void)ctx;
+    if (refine_by != REFINED)
+        refine();
     if (tick_handler)
         tick_handler();
 }

@@ -49,10 +49,11 @@ long elf_load(struct vm_space *vs, const uint8_t *data, uint64_t size, uint64_t 
                 continue;
             }
             // Lazily: a page is copied from the file at its first touch (most programs never
-            // run much of their text), from frames reserved now.
+            // run much of their text), from frames reserved now; a read-only page comes from
+            // the page cache (the initrd's files never change), shared by every process.
             uint64_t len = PAGE_ROUND_UP(ph.vaddr + ph.memsz) - start;
             unsigned flags = VM_USER | VM_LAZY | (ph.flags & PF_R ? VM_READ : 0) | (ph.flags & PF_W ? VM_WRITE : 0) |
-                             (ph.flags & PF_X ? VM_EXEC : 0);
+                             (ph.flags & PF_X ? VM_EXEC : 0) | (ph.flags & PF_W ? 0 : VM_CACHE);
             long r = vm_alloc_from(vs, start, len, flags, data + ph.offset, ph.vaddr, ph.filesz);
             if (r < 0)
                 return r == -MOS_EEXIST ? -MOS_ENOEXEC : r; // segments must not share pages

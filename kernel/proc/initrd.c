@@ -1,14 +1,12 @@
 // Reading the cpio "newc" archive tools/mkinitrd.py packs. Entries are indexed once at boot;
-// lookups scan the index (a few hundred entries at most).
+// lookups scan the index.
 #include <kernel/initrd.h>
 #include <kernel/klog.h>
 #include <kernel/mm.h>
 #include <kernel/string.h>
 #include <multios/errno.h>
 
-enum { MAX_FILES = 1024 };
-
-static struct initrd_file files[MAX_FILES];
+static struct initrd_file *files; // from the kernel heap, sized by a first pass over the archive
 static int count;
 static const struct initrd_file root = {"", 0, NULL, 0, 0040755, 0};
 
@@ -21,9 +19,10 @@ static uint64_t hex(const char *s, int n) {
     return v;
 }
 
-void initrd_init(const void *base, uint64_t len) {
+// The archive's entries, into OUT when it is not NULL; how many there are.
+static int scan(const void *base, uint64_t len, struct initrd_file *out) {
     const char *p = base, *end = p + len;
-    count = 0;
+    int n = 0;
     while (p + 110 <= end && memcmp(p, "070701", 6) == 0) {
         uint32_t mode = (uint32_t)hex(p + 14, 8);
         uint64_t mtime = hex(p + 46, 8);
@@ -39,10 +38,24 @@ void initrd_init(const void *base, uint64_t len) {
             break;
         while (namesize > 1 && (name[0] == '/' || (name[0] == '.' && name[1] == '/')))
             name++, namesize--;
-        if (count < MAX_FILES && !(namesize == 2 && name[0] == '.'))
-            files[count++] = (struct initrd_file){name, namesize - 1, (const uint8_t *)data, size, mode, mtime};
+        if (!(namesize == 2 && name[0] == '.')) {
+            if (out)
+                out[n] = (struct initrd_file){name, namesize - 1, (const uint8_t *)data, size, mode, mtime};
+            n++;
+        }
         p = (const char *)(((uint64_t)(data + size) + 3) & ~3ull);
     }
+    return n;
+}
+
+void initrd_init(const void *base, uint64_t len) {
+    int n = scan(base, len, NULL);
+    count = 0;
+    if (n && !(files = kmalloc((size_t)n * sizeof *files))) {
+        klog("initrd: no memory for an index of %d files\n", n);
+        return;
+    }
+    count = scan(base, len, files);
 }
 
 int initrd_count(void) { return count; }

@@ -16,7 +16,7 @@ USER_TOP = 0x00007FFFFFFFF000
 USER_MMAP_BASE = 0x100000000000
 USER_STACK_LIMIT = 0x7FFF00000000
 EFAULT, ENOMEM, EEXIST, EINVAL, ENAMETOOLONG = 14, 12, 17, 22, 36
-R, W, X, U, LAZY = 1, 2, 4, 8, 16
+R, W, X, U, LAZY, CACHE = 1, 2, 4, 8, 16, 32
 HAL_WRITE, HAL_EXEC, HAL_USER = 1, 2, 4
 
 CDEF = """
@@ -424,6 +424,51 @@ def test_lazy_regions_filled_from_data(vm):
     assert lib.vm_alloc_from(s.vs, BASE + 2 * PAGE, PAGE, R | U | LAZY, data, BASE + 3 * PAGE - 4, 8) == -EINVAL
     lib.vm_destroy(s.vs)
     assert lib.pmm_free_frames() == start and lib.pmm_reserved_frames() == 0
+
+
+def test_cached_regions_share_read_only_pages(vm):
+    # The page cache is the kernel's for good (it is never emptied): this is the module's one
+    # test that fills it.
+    ffi, lib = vm
+    data = ffi.new("char[]", bytes((i * 11) & 255 for i in range(3 * PAGE)))
+    text = ffi.buffer(data, 3 * PAGE)[:]
+    n = 2 * PAGE + 50
+    start = lib.pmm_free_frames()
+    a, b = Space(ffi, lib), Space(ffi, lib)
+    for s in (a, b):
+        assert lib.vm_alloc_from(s.vs, BASE, 4 * PAGE, R | X | U | LAZY | CACHE, data, BASE + 100, n) == 0
+    assert lib.pmm_reserved_frames() == 8
+    mapped = lib.pmm_free_frames()
+    assert lib.vm_fault(a.vs, BASE + PAGE, X) == 0 and lib.vm_fault(b.vs, BASE + PAGE + 9, R) == 0
+    assert a.query(BASE + PAGE) == b.query(BASE + PAGE)              # one frame, in both spaces
+    assert a.query(BASE + PAGE)[1] == HAL_USER | HAL_EXEC
+    assert a.read(BASE + PAGE, PAGE) == text[PAGE - 100:2 * PAGE - 100]
+    # The first touch took a reserved frame for the cache, the second gave its reservation back.
+    assert lib.pmm_reserved_frames() == 6 and lib.pmm_free_frames() == mapped + 1
+    assert lib.vm_pages(a.vs) == 0                                   # not the spaces' own
+    # The last page holds the data's end: zero after it; the same bytes elsewhere share too.
+    assert lib.vm_fault(a.vs, BASE + 2 * PAGE, R) == 0
+    assert a.read(BASE + 2 * PAGE, PAGE) == text[2 * PAGE - 100:n] + bytes(3 * PAGE - 100 - n)
+    c = Space(ffi, lib)
+    assert lib.vm_alloc_from(c.vs, BASE + 16 * PAGE, PAGE, R | U | LAZY | CACHE, data + 1, BASE + 16 * PAGE,
+                             PAGE) == 0                              # other bytes: another frame
+    assert lib.vm_fault(c.vs, BASE + 16 * PAGE, R) == 0
+    assert c.query(BASE + 16 * PAGE)[0] != a.query(BASE + PAGE)[0]
+    # Never written: not by the kernel, not after a change of protection.
+    assert lib.vm_write(a.vs, BASE + PAGE, b"x", 1) == -EFAULT
+    assert lib.vm_write(a.vs, BASE + 3 * PAGE, b"x", 1) == -EFAULT    # nor an untouched page
+    assert lib.vm_write_checked(a.vs, BASE + PAGE, b"x", 1) == -EFAULT
+    assert lib.vm_protect(a.vs, BASE + PAGE, PAGE, R | W | U) == -EINVAL
+    assert lib.vm_protect(a.vs, BASE + PAGE, PAGE, R | U) == 0
+    assert a.read(BASE + PAGE, PAGE) == text[PAGE - 100:2 * PAGE - 100]
+    # Refused: writable cached pages, and cached pages without data.
+    assert lib.vm_alloc_from(c.vs, BASE, PAGE, R | W | U | LAZY | CACHE, data, BASE, 8) == -EINVAL
+    assert lib.vm_alloc(c.vs, BASE, PAGE, R | U | LAZY | CACHE) == -EINVAL
+    # The spaces end: their reservations come back, the cache keeps its 3 frames (and the
+    # kernel heap may keep a frame it took for the cache's entries).
+    for s in (a, b, c):
+        lib.vm_destroy(s.vs)
+    assert lib.pmm_reserved_frames() == 0 and start - 4 <= lib.pmm_free_frames() <= start - 3
 
 
 def test_lazy_regions_reserve_their_frames(built):

@@ -47,7 +47,10 @@ void kfree(void *p);
 // --- address spaces (kernel/mm/vm.c) ---
 // VM_LAZY (vm_alloc only): no frame until the first touch of each page (vm_fault); a frame is
 // reserved for every page at the call, so the touch cannot run out of memory.
-enum vm_flags { VM_READ = 1, VM_WRITE = 2, VM_EXEC = 4, VM_USER = 8, VM_LAZY = 16 };
+// VM_CACHE (vm_alloc_from only, never with VM_WRITE): DATA never changes, so a page takes the
+// page cache's frame for the same bytes, shared with every space that maps them and never
+// freed (nor written: vm_write and vm_protect to writable refuse such pages).
+enum vm_flags { VM_READ = 1, VM_WRITE = 2, VM_EXEC = 4, VM_USER = 8, VM_LAZY = 16, VM_CACHE = 32 };
 struct vm_space; // a user address space; the kernel half is shared by all
 
 void vm_init(void); // the kernel's own page tables: W^X image, NX physical window
