@@ -9,7 +9,7 @@ A figure is {"name", "median", "p99" (None for a single measurement), "runs", "u
 
 - sm_boot_ready_N (N = 10, 100): host wall time from QEMU's launch to svcmgr's line "ready:
   N+1 services running" for an image whose /etc/services holds svc-1..svc-N (tools/svcgen.py
-  trivial(): /bin/svctest --serve, every 10th requiring the one before it) and, of the
+  trivial(): /bin/svctest --serve-quiet, every 10th requiring the one before it) and, of the
   default system, only the shell.
 - sm_start_cli, sm_start_call, sm_status_cli, sm_status_call, sm_discover_tag, sm_restart:
   /bin/svcbench (services/bin/svcbench.c) in the shell of the last N=100 boot, timed with
@@ -52,7 +52,8 @@ DESCRIPTIONS = {
                     "running (ready: it called notify_ready); stopped between runs",
     "sm_start_call": "start_service() of a stopped trivial service from C, until it is running (ready); "
                      "stopped between runs",
-    "sm_status_cli": "svc status of a running service, as a program (spawn /bin/svc + wait)",
+    "sm_status_cli": "svc is-active of a running service, as a program (spawn /bin/svc + wait; it prints "
+                     "\"running\" and exits 0, as systemctl is-active prints \"active\")",
     "sm_status_call": "service_status() from C (system call, forwarded to svcmgr over IPC, and back)",
     "sm_discover_tag": "discover_services(\"tag:b0\") from C, 10 matches among %d services",
     "sm_restart": "a trivial service with auto_restart killed (mos_kill of its pid) until running again, seen "
@@ -132,7 +133,7 @@ def run_boot(accel="tcg", quick=False, log=print):
             figures.append(_percentile_figure(
                 "sm_boot_ready_%d" % n, walls, "ns",
                 "host wall from QEMU launch (direct boot) to svcmgr's ready line: %d trivial services (svctest "
-                "--serve, every 10th requires the one before) plus the shell of the default system, all running "
+                "--serve-quiet, every 10th requires the one before) plus the shell of the default system, all running "
                 "and ready" % n))
             mem = MEM_LINE.search(out)
             if not mem:

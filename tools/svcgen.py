@@ -5,7 +5,8 @@
   trivial(n)          svc-1..svc-n, a chain link every 10th, plus the benchmark's own two
                       services (tools/svcbench.py)
 
-Each runs /bin/svctest --serve: it says it is ready (notify_ready) and sleeps until stopped.
+Each runs /bin/svctest --serve: it says it is ready (notify_ready) and sleeps until stopped
+(trivial()'s run --serve-quiet: the same without the "serving" line on the console).
 """
 import random
 
@@ -47,8 +48,9 @@ def generated(n, seed=5):
 
 
 def trivial_text(name, tags=(), requires=(), extra=""):
-    """A trivial service: /bin/svctest --serve, ready once it calls notify_ready."""
-    text = ('[service]\nname = "%s"\nexec = "/bin/svctest"\nargs = ["--serve"]\ntags = [%s]\nstop_timeout = 1000\n%s'
+    """A trivial service: /bin/svctest --serve-quiet, ready once it calls notify_ready; it
+    writes nothing to the console (nor does the systemd peer's)."""
+    text = ('[service]\nname = "%s"\nexec = "/bin/svctest"\nargs = ["--serve-quiet"]\ntags = [%s]\nstop_timeout = 1000\n%s'
             % (name, ", ".join('"%s"' % t for t in tags), extra))
     if requires:
         text += "[service.dependencies]\nrequired = [%s]\n" % ", ".join('"%s"' % r for r in requires)

@@ -1,8 +1,9 @@
-// svc: systemctl-like control of services (list, status, start, stop, restart, enable,
-// disable, pause, resume, deps, discover, logs, watch). The service manager runs the command
-// itself (services/svcmgr/cli.py, the op "cli" of service_query) and answers with the text
-// to print and the exit status: 0 done, 1 refused (the error's name and a sentence), 2 bad
-// usage. start, stop and restart answer once done. watch polls a subscription from here.
+// svc: systemctl-like control of services (list, status, is-active, start, stop, restart,
+// enable, disable, pause, resume, deps, discover, logs, watch). The service manager runs the
+// command itself (services/svcmgr/cli.py, the op "cli" of service_query) and answers with the
+// text to print and the exit status: 0 done, 1 refused (the error's name and a sentence), 2
+// bad usage, 3 is-active of a service that is not running. start, stop and restart answer
+// once done. watch polls a subscription from here.
 #include <mos.h>
 #include <multios/service.h>
 #include <stdbool.h>
@@ -349,7 +350,8 @@ static int watch(int argc, char **argv, bool as_json) {
 
 // Commands that only read: their request may be sent again with a larger answer buffer.
 static bool read_only(const char *cmd) {
-    static const char *const reads[] = {"list", "status", "deps", "discover", "logs", "help"};
+    static const char *const reads[] = {"list", "status", "is-active", "deps", "discover", "logs",
+                                        "help"};
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
         if (strcmp(cmd, reads[i]) == 0)
             return true;

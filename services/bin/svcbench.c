@@ -11,7 +11,8 @@
 // sm_start_cli     /bin/svc start bench-idle spawned and waited for (svc answers once the
 //                  service is running: it called notify_ready); stopped between runs
 // sm_start_call    start_service(bench-idle) until it returns (running); stopped between runs
-// sm_status_cli    /bin/svc status svc-1 spawned and waited for
+// sm_status_cli    /bin/svc is-active svc-1 spawned and waited for (it prints "running" and
+//                  exits 0, as systemctl is-active prints "active")
 // sm_status_call   service_status(svc-1)
 // sm_discover_tag  discover_services("tag:b0") (the 10 services svc-1..svc-10 carry b0)
 // sm_restart       bench-restart killed (mos_kill of its pid) until the subscription's
@@ -97,14 +98,14 @@ static bool bench_status(int runs, bool cli) {
     long id = id_of("svc-1");
     if (id < 0)
         return false;
-    const char *argv[] = {"svc", "status", "svc-1", NULL};
+    const char *argv[] = {"svc", "is-active", "svc-1", NULL};
     struct service_status st;
     for (int i = 0; i < runs; i++) {
         uint64_t t0 = mos_rdtsc();
         long r = cli ? run_svc(argv) : service_status((service_id_t)id, &st);
         ticks[i] = mos_rdtsc() - t0;
         if (r != 0)
-            return fail(cli ? "svc status svc-1: exit status" : "service_status(svc-1)", r);
+            return fail(cli ? "svc is-active svc-1: exit status" : "service_status(svc-1)", r);
     }
     report(cli ? "sm_status_cli" : "sm_status_call", runs);
     return true;

@@ -5,6 +5,7 @@
 #
 #   list      [type] [tag] [state] [pattern]   -> {"services": [summary, ...]}
 #   status    name                             -> {"service": {...}}
+#   state     name                             -> {"name", "id", "state", "enabled"}
 #   start stop restart  name                   -> {"name", "state"} once done
 #   enable disable pause resume  name          -> {"name", "state", "enabled"}
 #   deps      name [reverse]                   -> {"tree": {...}}
@@ -132,6 +133,10 @@ def _list(m, req):
 def _status(m, req):
     st = m.status(_ref(req))
     return {"service": st}
+
+
+def _state(m, req):
+    return _state_reply(m, _ref(req))
 
 
 def _sync_op(name):
@@ -292,7 +297,7 @@ _CALLER = {"hello": _hello, "publish": _publish, "connect": _connect}
 _ASYNC = {"cli": _cli}
 
 _SYNC = {
-    "list": _list, "status": _status, "enable": _sync_op("enable"),
+    "list": _list, "status": _status, "state": _state, "enable": _sync_op("enable"),
     "disable": _sync_op("disable"), "pause": _sync_op("pause"), "resume": _sync_op("resume"),
     "deps": _deps, "discover": _discover, "lookup": _lookup, "logs": _logs,
     "decisions": _decisions, "create": _create, "remove": _remove,

@@ -4,7 +4,8 @@
 # the service first writes; the oldest lines go first. svcmgr's decisions (why a service
 # was started, stopped, skipped or restarted) are structured: one JSON object per line,
 # kept in a bounded list of their own, copied into the journal of the service they are
-# about (stream "svcmgr") and handed to a sink (the console) as they happen.
+# about (stream "svcmgr") and handed to a sink (the console) as they happen. Without a
+# sink they are kept as records, and made into text only when read.
 
 import json
 
@@ -54,7 +55,8 @@ class Journal:
                 self._add(name, stream, tail)
 
     def _add(self, name, stream, text):
-        if len(text) > LINE_MAX:
+        # text is a str, or a decision's record whose sentence lines() makes.
+        if type(text) is str and len(text) > LINE_MAX:
             text = text[:LINE_MAX - 3] + "..."
         lines = self.logs.get(name)
         if lines is None:
@@ -67,11 +69,11 @@ class Journal:
     def lines(self, name, n=None):
         """The last n lines of a service (all kept lines when n is None), oldest first."""
         lines = self.logs.get(name, ())
-        if n is None or n >= len(lines):
-            return list(lines)
-        if n <= 0:
+        if n is not None and n <= 0:
             return []
-        return lines[len(lines) - n:]
+        if n is not None and n < len(lines):
+            lines = lines[len(lines) - n:]
+        return [x if type(x[2]) is str else (x[0], x[1], _sentence(x[2])) for x in lines]
 
     def forget(self, name):
         self.logs.pop(name, None)
@@ -81,32 +83,53 @@ class Journal:
 
     def decide(self, action, service, reason, extra=None):
         """Records a decision: {"t": ms, "action": ..., "service": ..., "reason": ...}
-        plus the fields of extra. Returns the JSON line."""
-        # Built by hand so that the keys keep their order on MicroPython too, whose
-        # dicts do not remember insertion order.
-        parts = ['{"t": %d' % self.clock(), '"action": ' + json.dumps(action),
-                 '"service": ' + json.dumps(service), '"reason": ' + json.dumps(reason)]
-        if extra:
-            for k in extra:
-                parts.append(json.dumps(k) + ": " + json.dumps(extra[k]))
-        line = ", ".join(parts) + "}"
+        plus the fields of extra. Decisions come with every start, exit and restart: the
+        JSON line (and the service journal's sentence) is made only when someone reads
+        it, or at once for a sink."""
+        record = (self.clock(), action, service, reason, extra)
         if len(self.decisions) >= self.kept:
             del self.decisions[0]
-        self.decisions.append(line)
-        if service:
-            # The service's own journal gets the same as a sentence.
-            text = action + ": " + reason
-            if extra:
-                text += " (" + ", ".join(["%s=%s" % (k, _plain(extra[k])) for k in extra]) + ")"
-            self._add(service, SVCMGR, text)
         if self.sink is not None:
+            line = _decision_line(record)
+            self.decisions.append(line)
             self.sink(line)
-        return line
+        else:
+            self.decisions.append(record)
+        if service:
+            # The service's own journal gets the same as a sentence (see _sentence).
+            self._add(service, SVCMGR, record)
 
     def recent_decisions(self, n=None):
-        if n is None or n >= len(self.decisions):
-            return list(self.decisions)
-        return self.decisions[len(self.decisions) - n:]
+        """The last n decisions (all kept when n is None) as JSON lines, oldest first."""
+        d = self.decisions
+        if n is not None and n <= 0:
+            return []
+        if n is not None and n < len(d):
+            d = d[len(d) - n:]
+        return [x if type(x) is str else _decision_line(x) for x in d]
+
+
+def _decision_line(record):
+    # Built by hand so that the keys keep their order on MicroPython too, whose dicts do
+    # not remember insertion order.
+    t, action, service, reason, extra = record
+    parts = ['{"t": %d' % t, '"action": ' + json.dumps(action), '"service": ' + json.dumps(service),
+             '"reason": ' + json.dumps(reason)]
+    if extra:
+        for k in extra:
+            parts.append(json.dumps(k) + ": " + json.dumps(extra[k]))
+    return ", ".join(parts) + "}"
+
+
+def _sentence(record):
+    """A decision as its service's journal shows it: 'restart: why (delay_ms=0, ...)'."""
+    t, action, service, reason, extra = record
+    text = action + ": " + reason
+    if extra:
+        text += " (" + ", ".join(["%s=%s" % (k, _plain(extra[k])) for k in extra]) + ")"
+    if len(text) > LINE_MAX:
+        text = text[:LINE_MAX - 3] + "..."
+    return text
 
 
 def _decode(data):

@@ -144,7 +144,8 @@ class Manager:
         self.journal = Journal(kernel.now_ms, sink)
         self.registry = Registry()
         self.graph = deps.Graph()
-        self.pids = {}          # pid -> Service
+        self.pids = {}          # pid -> Service (changed only through _add_pid, _drop_pid)
+        self.pid_listener = None  # called with (pid, Service or None) when pids changes
         self.checks = {}        # pid of a start check -> Service
         self.timers = []        # heap of (when, seq, kind, service, token)
         self.timer_seq = 0
@@ -331,7 +332,7 @@ class Manager:
             if svc is None or svc.d.type == SERVICE_TYPE_GROUP:
                 continue
             svc.pid = pid
-            self.pids[pid] = svc
+            self._add_pid(pid, svc)
             self.journal.decide("adopt", svc.name, "re-adopted after a service manager restart", {"pid": pid})
             self.registry.set_health(svc, SERVICE_HEALTH_HEALTHY)
             self._set_state(svc, RUNNING, "running: re-adopted as pid %d" % pid)
@@ -578,7 +579,7 @@ class Manager:
             self.journal.write(svc.name, stream, data)
 
     def process_exited(self, pid, status):
-        svc = self.pids.pop(pid, None)
+        svc = self._drop_pid(pid)
         if svc is None:
             check = self.checks.pop(pid, None)
             if check is not None:
@@ -616,6 +617,17 @@ class Manager:
             self._settle(svc)
             return
         self._failed(svc, svc.exit_text, ServiceFailed)
+
+    def _add_pid(self, pid, svc):
+        self.pids[pid] = svc
+        if self.pid_listener is not None:
+            self.pid_listener(pid, svc)
+
+    def _drop_pid(self, pid):
+        svc = self.pids.pop(pid, None)
+        if svc is not None and self.pid_listener is not None:
+            self.pid_listener(pid, None)
+        return svc
 
     def tick(self):
         """Runs the timers that are due."""
@@ -796,7 +808,7 @@ class Manager:
             self._failed(svc, why, ServiceFailed)
             return
         svc.pid = pid
-        self.pids[pid] = svc
+        self._add_pid(pid, svc)
         svc.reason = "started as pid %d, waiting for it to be ready (%s)" % (pid, d.ready)
         self.journal.decide("spawn", svc.name, "its dependencies are ready", {"pid": pid, "argv": argv})
         self._arm(self.kernel.now_ms() + d.start_timeout, "start-timeout", svc)
@@ -835,7 +847,7 @@ class Manager:
         why = "not ready within %d ms" % svc.d.start_timeout
         self.journal.decide("kill", svc.name, why, {"pid": svc.pid})
         pid = svc.pid
-        self.pids.pop(pid, None)
+        self._drop_pid(pid)
         svc.pid = 0
         self._drop_check(svc)
         self._kernel(self.kernel.kill, svc, pid)
@@ -939,6 +951,8 @@ class Manager:
     def _stop_dependents(self, svc, why, crashed, cause=None):
         """Stops what requires svc (transitively). After a crash, dependents that are
         only waiting to start keep waiting: svc may come back."""
+        if not self.graph.required_by(svc.name):
+            return  # nothing requires it (most services): no walk of the graph
         if cause is None:
             cause = svc.name
         for n in self.graph.dependents(svc.name):

@@ -203,8 +203,11 @@ class Query:
             if term == "*":
                 return
             # A prefix and one '*' at the end (web*): a plain startswith test, which
-            # glob_match would reach only a character at a time.
-            if term[-1] == "*" and not is_glob(term[:-1]):
+            # glob_match would reach only a character at a time; a name without a wildcard
+            # (a subscription to one service) is an exact name, found through the index.
+            if not is_glob(term):
+                self.names.append(term)
+            elif term[-1] == "*" and not is_glob(term[:-1]):
                 self.prefixes.append(term[:-1])
             else:
                 self.globs.append(term)

@@ -145,6 +145,11 @@ def test_svc_commands(system):
     assert st["state_name"] == "running" and st["requires"] == ["database>=2.0,<3", "cache"], st
     code, text = sh.run("svc deps web-server")
     assert code == 0 and "|-- database>=2.0,<3 (running)" in text, text
+    # is-active as systemctl's: one word, exit status 0 when running (3 otherwise, below).
+    code, text = sh.run("svc is-active web-server")
+    assert code == 0 and text.strip() == "running", text
+    code, text = sh.run("svc is-active -q web-server")
+    assert code == 0 and text.strip() == "", text
     code, found = sh.json("svc discover web*", key="ids")
     assert found["names"] == ["web-server"], found
     # Errors: the name and a sentence, a non-zero status.
@@ -167,14 +172,17 @@ def test_stopping_database_stops_web_server_and_starting_it_brings_it_back(syste
     assert re.search(r"^\[\d+\] svc$", text, re.M), text
     sh.run("sleep 1000")  # it has subscribed by then
     code, text = sh.run("svc stop database")
-    assert code == 0 and "database: stopped" in text, text
+    assert code == 0 and "database: stopped" not in text, text  # quiet when done, as systemctl
     st = sh.status("web-server")
     assert st["state_name"] == "stopped" and st["pid"] == 0, st
+    code, text = sh.run("svc is-active database")
+    assert code == 3 and re.search(r"^stopped$", text, re.M), text
     why = [text for ms, text in decisions(sh, "web-server") if text.startswith("stop:")]
     assert why and "database" in why[-1], why
     assert sh.status("cache")["state_name"] == "running"
     code, text = sh.run("svc start database")
-    assert code == 0 and "database: running" in text, text
+    assert code == 0 and "database: running" not in text, text  # (the database says it is ready)
+    assert sh.status("database")["state_name"] == "running"
     st = sh.wait_status("web-server", lambda s: s["state_name"] == "running")
     assert st["pid"] not in (0, web_pid), st
     deadline = time.monotonic() + 20
@@ -271,6 +279,11 @@ def test_cycle_and_invalid_definitions_are_reported_and_the_rest_starts():
 def test_thousand_generated_services():
     requires, files = generated(GENERATED)
     drop = without_defaults()  # only the shell of the default system
+    # FIXME: the kernel indexes at most 1,024 initrd entries (kernel/proc/initrd.c
+    # MAX_FILES) and drops the rest, /sbin/svcmgr among them: leave out what this boot
+    # does not use (the interpreter benchmarks, the demo services' code, test scripts).
+    base = mkinitrd.read(os.path.join(ROOT, "build", "initrd.cpio"))
+    drop = set(drop) | {n for n, mode, body in base if n.split("/")[0] in ("bench", "srv", "usr")}
     with tempfile.TemporaryDirectory(prefix="multios-initrd-") as tmp:
         initrd = make_initrd(tmp, files, drop)
         with Machine("services-1000", initrd=initrd, memory=1024) as m:

@@ -60,11 +60,47 @@ def test_status(system):
     assert st["name"] == "web-server" and st["state_name"] == "running" and st["state"] == 2
 
 
+def test_is_active(system):
+    # systemctl is-active: the state in a word, exit status 0 only when running, else 3.
+    k, m, c = system
+    assert svc(c, "is-active", "database") == (0, "running")
+    assert svc(c, "is-active", "database", "-q") == (0, "")
+    code, text = svc(c, "is-active", "database", "--json")
+    assert code == 0 and json.loads(text) == {"name": "database", "id": m.lookup("database"),
+                                              "state": "running", "enabled": True}
+    assert svc(c, "stop", "database") == (0, "")
+    assert svc(c, "is-active", "database") == (3, "stopped")
+    assert svc(c, "is-active", "web-server", "--quiet") == (3, "")
+    m.disable("database")
+    assert svc(c, "is-active", "database") == (3, "disabled")
+    assert svc(c, "is-active", "nope") == (1, "ServiceNotFound: no service 'nope'")
+    assert svc(c, "is-active")[0] == 2
+    # A failed service, and one between states.
+    m.start("database")
+    assert svc(c, "is-active", "database") == (3, "starting")
+    k.settle()
+    assert svc(c, "is-active", "database") == (0, "running")
+    # Failed: a crash with auto_restart off.
+    m.create_service('[service]\nname = "once"\nexec = "/bin/once"\n')
+    m.start("once")
+    k.settle()
+    assert svc(c, "is-active", "once") == (0, "running")
+    k.crash("once")
+    k.settle()
+    assert svc(c, "is-active", "once") == (3, "failed")
+    # Through the service_query path as /bin/svc sends it.
+    box = []
+    control.handle_json(m, json.dumps({"op": "cli", "argv": ["is-active", "cache"]}), box.append)
+    assert json.loads(box[0]) == {"code": 0, "text": "running"}
+
+
 def test_operations(system):
     k, m, c = system
-    assert svc(c, "stop", "database") == (0, "database: stopped")
-    assert m.get("web-server").state == 0
-    assert svc(c, "start", "database") == (0, "database: running")
+    # start, stop and restart print nothing when done (as systemctl); --json the state.
+    assert svc(c, "stop", "database") == (0, "")
+    assert m.get("web-server").state == 0 and m.get("database").state == 0
+    assert svc(c, "start", "database") == (0, "")
+    assert m.get("database").state == 2
     k.settle()
     assert svc(c, "restart", "cache", "--json")[1] == json.dumps(
         {"name": "cache", "id": m.lookup("cache"), "state": "running", "enabled": True})

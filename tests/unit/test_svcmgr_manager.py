@@ -222,6 +222,30 @@ def test_graceful_stop_then_kill():
     assert state(m, "database") == "running"
 
 
+def test_pid_listener_follows_pids():
+    # The glue keeps its saved state's running part from these calls (main.py pid_changed).
+    k, m = make(dict(DEFAULT))
+    seen = {}
+
+    def listener(pid, svc):
+        if svc is None:
+            del seen[pid]
+        else:
+            seen[pid] = svc.name
+
+    m.pid_listener = listener
+    m.load_directory("/etc/services")
+    m.boot()
+    k.settle()
+    assert seen == {pid: m.pids[pid].name for pid in m.pids} and len(seen) == 4
+    k.crash("database")
+    k.settle()
+    assert seen == {pid: m.pids[pid].name for pid in m.pids} and len(seen) == 4
+    m.stop("cache")
+    k.settle()
+    assert seen == {pid: m.pids[pid].name for pid in m.pids} and "cache" not in seen.values()
+
+
 def test_auto_restart_backoff_and_give_up():
     files = dict(DEFAULT)
     files["/etc/services/database.toml"] = DEFAULT["/etc/services/database.toml"].replace(

@@ -172,6 +172,22 @@ def test_index_consistency_under_churn():
         assert [e.name for e in r.find(pattern)] == sorted(e.name for e in live.values() if q.matches(e))
 
 
+@pytest.mark.parametrize("pattern", ["web", "web-server", "webs", "x", "web-x-y", "svc[", "web-server tag:x"])
+def test_literal_names_match_as_globs(pattern):
+    # A name without a wildcard is an exact name (found through the name index): the same
+    # answers as a glob; "[" without its "]" stays a glob (a literal "[" there).
+    names = ["web", "web-server", "web-admin", "webs", "wex", "w", "web-x-y", "svc["]
+    q = Query(pattern)
+    first = pattern.split()[0]
+    want = [n for n in names if glob_match(first, n)]
+    assert [n for n in names if Query(first).matches(Entry(1, n))] == want
+    assert bool(q.names) == ("[" not in first)
+    r = Registry()
+    for i, n in enumerate(names):
+        r.add(Entry(i + 1, n, tags=("x",)))
+    assert [e.name for e in r.find(pattern)] == want
+
+
 @pytest.mark.parametrize("pattern", ["web*", "web-s*", "w*", "web-server*", "x*", "web*r", "web-*-*", "*"])
 def test_prefix_globs_match_as_globs(pattern):
     # A literal prefix and one trailing '*' is tested with startswith: the same answers.
