@@ -53,7 +53,7 @@ TARGETS = {
     "sm_boot_ready_100": ("boot to 100 services ready, host wall (vs systemd)", 0.05),
     "sm_start_cli": ("start a stopped trivial service: svc start vs systemctl start", 0.05),
     "sm_start_call": ("start a stopped trivial service: service_start() vs systemctl start", 0.05),
-    "sm_status_cli": ("status: svc status vs systemctl is-active", 0.05),
+    "sm_status_cli": ("status: svc is-active vs systemctl is-active", 0.05),
     "sm_status_call": ("status: service_status() vs systemctl is-active", 0.05),
     "sm_restart": ("killed service running again (auto restart vs Restart=always, RestartSec=0)", 0.05),
     "sm_mem_10": ("service manager memory, 10 services (svcmgr vs PID 1 RSS)", 0.5),

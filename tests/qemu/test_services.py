@@ -279,11 +279,6 @@ def test_cycle_and_invalid_definitions_are_reported_and_the_rest_starts():
 def test_thousand_generated_services():
     requires, files = generated(GENERATED)
     drop = without_defaults()  # only the shell of the default system
-    # FIXME: the kernel indexes at most 1,024 initrd entries (kernel/proc/initrd.c
-    # MAX_FILES) and drops the rest, /sbin/svcmgr among them: leave out what this boot
-    # does not use (the interpreter benchmarks, the demo services' code, test scripts).
-    base = mkinitrd.read(os.path.join(ROOT, "build", "initrd.cpio"))
-    drop = set(drop) | {n for n, mode, body in base if n.split("/")[0] in ("bench", "srv", "usr")}
     with tempfile.TemporaryDirectory(prefix="multios-initrd-") as tmp:
         initrd = make_initrd(tmp, files, drop)
         with Machine("services-1000", initrd=initrd, memory=1024) as m:
