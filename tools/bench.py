@@ -422,6 +422,9 @@ def main(argv=None):
 
     if "scale" not in skip:
         series = [f for f in svc if f.get("series")]
+        for f in series:
+            f["series_title"] = "%s (svcmgr in the guest, %s)" % (SCALE_LABELS.get(f["series"], f["series"]),
+                                                                 accel.upper())
         figures += series + scale_targets(series)
         import plot
         meta["plots"] = plot.scaling_plots(series, out_dir)

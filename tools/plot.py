@@ -8,7 +8,7 @@ import math
 import os
 
 W, H = 560, 360
-LEFT, RIGHT, TOP, BOTTOM = 80, 20, 40, 50
+LEFT, RIGHT, TOP, BOTTOM = 80, 45, 40, 50
 COLORS = {"median": "#1f77b4", "p99": "#d62728"}
 UNIT_SCALE = {"ns": [(1e9, "s"), (1e6, "ms"), (1e3, "us"), (1, "ns")],
               "bytes": [(1 << 20, "MiB"), (1 << 10, "KiB"), (1, "B")],
@@ -57,6 +57,8 @@ def svg_chart(title, unit, lines, x_label="services defined"):
     out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="black"/>'
                % (LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM))
     out.append('<text x="%d" y="%d" text-anchor="middle">%s (log)</text>' % ((LEFT + W - RIGHT) // 2, H - 12, x_label))
+    out.append('<text x="14" y="%d" text-anchor="middle" transform="rotate(-90 14 %d)">%s (log)</text>'
+               % ((TOP + H - BOTTOM) // 2, (TOP + H - BOTTOM) // 2, "bytes" if unit.startswith("bytes") else "time"))
     for n, (label, pts) in enumerate(sorted(lines.items())):
         color = COLORS.get(label, "#2ca02c")
         pts = sorted(pts)
