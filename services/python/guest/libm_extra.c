@@ -1,4 +1,4 @@
-// What math needs beyond lib/libm_dbl: log2.
+// What math needs beyond lib/libm_dbl: log2, and sqrt in hardware.
 
 #include <math.h>
 
@@ -12,4 +12,12 @@ double log2(double x) {
         return e - 1; // exact for powers of two
     }
     return e + log(m) * M_LOG2E;
+}
+
+// SSE2's sqrtsd gives the correctly rounded root that lib/libm_dbl's sqrt.c computes bit by
+// bit (a loop of some 54 rounds, costly under QEMU's TCG: abs() of every complex uses it).
+// Not __builtin_sqrt: with errno semantics gcc would call sqrt() back for negative input.
+double sqrt(double x) {
+    __asm__("sqrtsd %1, %0" : "=x"(x) : "x"(x));
+    return x;
 }

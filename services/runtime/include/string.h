@@ -30,3 +30,15 @@ char *strtok_r(char *s, const char *delim, char **save);
 char *strdup(const char *s);
 char *strndup(const char *s, size_t n);
 char *strerror(int errnum);
+
+// -ffreestanding (tools/usercc.py) makes gcc forget what these functions do, so every
+// memcpy(&x, p, 8) stays a call. The builtins give it back: constant sizes become a few moves,
+// constant strings' lengths constants; anything else still calls the functions above.
+#define memcpy(dst, src, n) __builtin_memcpy(dst, src, n)
+#define memmove(dst, src, n) __builtin_memmove(dst, src, n)
+#define memset(dst, c, n) __builtin_memset(dst, c, n)
+#define memcmp(a, b, n) __builtin_memcmp(a, b, n)
+#define strlen(s) __builtin_strlen(s)
+#define strcmp(a, b) __builtin_strcmp(a, b)
+#define strncmp(a, b, n) __builtin_strncmp(a, b, n)
+#define strchr(s, c) __builtin_strchr(s, c)
