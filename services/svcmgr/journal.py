@@ -54,8 +54,8 @@ class Journal:
             if tail:
                 self._add(name, stream, tail)
 
-    def _add(self, name, stream, text):
-        # text is a str, or a decision's record whose sentence lines() makes.
+    def _add(self, name, stream, text, t=None):
+        # text is a str, or a decision's record whose sentence lines() makes (t: its time).
         if type(text) is str and len(text) > LINE_MAX:
             text = text[:LINE_MAX - 3] + "..."
         lines = self.logs.get(name)
@@ -64,7 +64,7 @@ class Journal:
         if len(lines) >= self.per_service:
             del lines[0]
             self.dropped[name] = self.dropped.get(name, 0) + 1
-        lines.append((self.clock(), stream, text))
+        lines.append((self.clock() if t is None else t, stream, text))
 
     def lines(self, name, n=None):
         """The last n lines of a service (all kept lines when n is None), oldest first."""
@@ -97,7 +97,7 @@ class Journal:
             self.decisions.append(record)
         if service:
             # The service's own journal gets the same as a sentence (see _sentence).
-            self._add(service, SVCMGR, record)
+            self._add(service, SVCMGR, record, record[0])
 
     def recent_decisions(self, n=None):
         """The last n decisions (all kept when n is None) as JSON lines, oldest first."""

@@ -906,7 +906,8 @@ class Manager:
         self.registry.set_health(svc, SERVICE_HEALTH_UNHEALTHY)
         self._set_state(svc, FAILED, "failed: " + why)
         # What needed it stops (those only waiting for it keep waiting: it may come back).
-        self._stop_dependents(svc, "%s failed (%s)" % (svc.name, why), True)
+        if self.graph.required_by(svc.name):
+            self._stop_dependents(svc, "%s failed (%s)" % (svc.name, why), True)
         d = svc.d
         if not d.auto_restart:
             self.journal.decide("fail", svc.name, why + "; auto_restart is off")

@@ -130,3 +130,15 @@ def test_ten_thousand_nodes_fast():
     g.add("n00000", ["n09999"])
     assert any("n00000" in c for c in g.cycles())
     assert elapsed < 5.0, elapsed
+
+
+def test_dependents_kept_in_order_past_the_copy_threshold():
+    # _append copies short lists and appends to long ones: the same result either way.
+    g = deps.Graph()
+    names = ["s%03d" % i for i in range(3 * deps._COPY_BELOW)]
+    for n in names:
+        g.add(n, ["base"], ["log"])
+    assert list(g.required_by("base")) == names and list(g.wanted_by("log")) == names
+    for n in names[::2]:
+        g.remove(n)
+    assert list(g.required_by("base")) == names[1::2] and list(g.wanted_by("log")) == names[1::2]
