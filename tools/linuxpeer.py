@@ -129,7 +129,7 @@ def build_micropython():
 def _static_program(name, sources, flags=()):
     out = os.path.join(PEER, name)
     stamp = out + ".stamp"
-    paths = [os.path.join(BIN, s) for s in sources] + [os.path.join(BIN, "kbench_os.h")]
+    paths = [os.path.join(BIN, s) for s in sources] + [os.path.join(BIN, h) for h in ("kbench_os.h", "benchstat.h")]
     cmd = ["gcc", "-O2", "-Wall", "-Wextra", "-static", "-o", out] + paths[:-1] + list(flags)
     digest = _digest(paths, " ".join(cmd))
     if _stale(out, stamp, digest):

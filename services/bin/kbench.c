@@ -16,6 +16,7 @@
 // page_fault     first write to a 4 KiB page of anonymous memory not yet backed (fault-in)
 // ctx_switch     one switch between two threads of a process that yield to each other
 //                (half of a yield that lets the other thread run once)
+#include "benchstat.h"
 #include "kbench_os.h"
 
 #include <stdbool.h>
@@ -28,11 +29,6 @@
 static double ns_per_tick;
 static uint64_t overhead; // ticks of an empty rdtsc pair (median)
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static uint64_t median_overhead(void) {
     enum { N = 1001 };
     static uint64_t t[N];
@@ -40,18 +36,14 @@ static uint64_t median_overhead(void) {
         uint64_t t0 = kb_tsc();
         t[i] = kb_tsc() - t0;
     }
-    qsort(t, N, sizeof t[0], cmp_u64);
+    benchstat_sort(t, N);
     return t[N / 2];
 }
 
 static void report(const char *name, uint64_t *ticks, int runs, int divide) {
     for (int i = 0; i < runs; i++)
         ticks[i] = (ticks[i] > overhead ? ticks[i] - overhead : 0) / (uint64_t)divide;
-    qsort(ticks, (size_t)runs, sizeof ticks[0], cmp_u64);
-    int i99 = (runs * 99) / 100 < runs ? (runs * 99) / 100 : runs - 1;
-    printf("BENCH %s %lu %lu %d\n", name, (unsigned long)((double)ticks[runs / 2] * ns_per_tick + 0.5),
-           (unsigned long)((double)ticks[i99] * ns_per_tick + 0.5), runs);
-    fflush(stdout);
+    benchstat_report(name, ticks, runs, ns_per_tick);
 }
 
 static bool bench_null_syscall(uint64_t *t, int runs) {

@@ -13,6 +13,8 @@
 // first handle that is an endpoint), notifies it, and calls it ("hello"); the reply's
 // words carry the numbers of the other handles. Every wait on a child has a timeout, so a
 // kernel bug shows as a FAILED line rather than a hang wherever the ABI allows it.
+#include "benchstat.h"
+
 #include <limits.h>
 #include <mos.h>
 #include <stdarg.h>
@@ -547,11 +549,6 @@ static bool test_priorities(void) {
     return true;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static bool test_sleep(void) {
     uint64_t took[10];
     for (int i = 0; i < 10; i++) {
@@ -560,7 +557,7 @@ static bool test_sleep(void) {
         took[i] = now() - t0;
         CHECK(took[i] >= 10 * MS, "sleep_ns(10 ms) returned after %lu us", (unsigned long)(took[i] / 1000));
     }
-    qsort(took, 10, sizeof took[0], cmp_u64);
+    benchstat_sort(took, 10);
     CHECK(took[5] < 20 * MS, "sleep_ns(10 ms) takes %lu us (median)", (unsigned long)(took[5] / 1000));
     CHECK(took[9] < 110 * MS, "sleep_ns(10 ms) took up to %lu us", (unsigned long)(took[9] / 1000));
     uint64_t t0 = now();

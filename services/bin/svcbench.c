@@ -19,6 +19,8 @@
 //                  event says it is running again (restart_delay = 0, as the peer's RestartSec=0)
 // sm_mem           "MEM svcmgr BYTES": the frames svcmgr holds (mos_proc_info's mem_bytes:
 //                  pages it has touched; its heap and program image are demand-loaded)
+#include "benchstat.h"
+
 #include <mos.h>
 #include <multios/service.h>
 #include <stdbool.h>
@@ -31,17 +33,8 @@ enum { MAX_RUNS = 1000, EVENT_WAIT_MS = 10000 };
 static double ns_per_tick;
 static uint64_t ticks[MAX_RUNS];
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void report(const char *name, int runs) {
-    qsort(ticks, (size_t)runs, sizeof ticks[0], cmp_u64);
-    int i99 = (runs * 99) / 100 < runs ? (runs * 99) / 100 : runs - 1;
-    printf("BENCH %s %lu %lu %d\n", name, (unsigned long)((double)ticks[runs / 2] * ns_per_tick + 0.5),
-           (unsigned long)((double)ticks[i99] * ns_per_tick + 0.5), runs);
-    fflush(stdout);
+    benchstat_report(name, ticks, runs, ns_per_tick);
 }
 
 // Says what failed, with a call's result (and its error's name when negative).

@@ -16,6 +16,8 @@
 // ResourceExhausted, LoadBalancerError and HealthCheckFailed (no call returns them yet), and
 // ServiceTimeout for a missing service manager (test_services.py runs svc without one).
 // InvalidServiceHandle comes from service_query (an unknown subscription handle).
+#include "benchstat.h"
+
 #include <mos.h>
 #include <multios/service.h>
 #include <stdarg.h>
@@ -600,14 +602,9 @@ static void test_roundtrip(void) {
             return;
         }
     }
-    for (int i = 1; i < ROUNDS; i++) // insertion sort: 200 numbers
-        for (int j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
-            uint64_t t = ns[j];
-            ns[j] = ns[j - 1];
-            ns[j - 1] = t;
-        }
+    benchstat_sort(ns, ROUNDS);
     printf("svctest: BENCH service_status_roundtrip median %lu ns, p99 %lu ns, %d calls\n",
-           (unsigned long)ns[ROUNDS / 2], (unsigned long)ns[ROUNDS * 99 / 100], ROUNDS);
+           (unsigned long)ns[ROUNDS / 2], (unsigned long)ns[benchstat_p99(ROUNDS)], ROUNDS);
 }
 
 static const struct {
