@@ -25,6 +25,20 @@ PANIC = rb"PANIC: "
 PORTS = ("com1", "com2")
 
 
+def record_figures(name, **figures):
+    """Adds FIGURES to build/test-logs/NAME-figures.json (what booted tests measured in passing)."""
+    import json
+    path = os.path.join(LOG_DIR, name + "-figures.json")
+    data = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            data = json.load(f)
+    data.update(figures)
+    os.makedirs(LOG_DIR, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+
+
 class MachineError(AssertionError):
     pass
 

@@ -2,27 +2,14 @@
 traceback and a status, the mos module reaches the kernel, svcmgr starts the COM1 shell
 and the COM2 raw REPL, a soft reset gives a fresh interpreter, and a 100,000-key dict
 stays fast. Figures go to build/test-logs/python-figures.json."""
-import json
-import os
 import re
 import time
 
 import pytest
 
-from machine import LOG_DIR, Machine
+from machine import Machine, record_figures
 
 RAW_PROMPT = rb"raw REPL; CTRL-B to exit\r\n>"
-FIGURES = os.path.join(LOG_DIR, "python-figures.json")
-
-
-def record(**figures):
-    data = {}
-    if os.path.exists(FIGURES):
-        with open(FIGURES) as f:
-            data = json.load(f)
-    data.update(figures)
-    with open(FIGURES, "w") as f:
-        json.dump(data, f, indent=1)
 
 
 class RawRepl:
@@ -100,7 +87,7 @@ def booted():
         t0 = m.launched_at
         m.wait_for(rb">>> ", port="com2", timeout=60)
         # Boot to the COM2 prompt, from QEMU's start (the harness sees the prompt arrive).
-        record(boot_to_com2_prompt_s=round(time.monotonic() - t0, 2))
+        record_figures("python", boot_to_com2_prompt_s=round(time.monotonic() - t0, 2))
         m.cursor["com2"] = 0
         yield m
 
@@ -205,7 +192,7 @@ def test_dict_of_100k_string_keys(booted):
     out = repl.check(src, timeout=120)
     wall = time.monotonic() - t0
     ms = float(re.search(r"RESULT dict_str_keys ([0-9.]+)", out).group(1))
-    record(dict_100k_guest_ms=ms)
+    record_figures("python", dict_100k_guest_ms=ms)
     assert ms < 20000, out
     assert wall < 60
 

@@ -13,25 +13,13 @@ import time
 
 import pytest
 
-from machine import LOG_DIR, ROOT, Machine, MachineError
+from machine import ROOT, Machine, MachineError, record_figures
 import mkinitrd
 from svcgen import DEFAULT, generated, without_defaults
 
 READY = rb"svcmgr: ready: (\d+) services running in (\d+) ms"
 PROMPT = rb"multios> "
-FIGURES = os.path.join(LOG_DIR, "services-figures.json")
 GENERATED = 1000
-
-
-def record(**figures):
-    data = {}
-    if os.path.exists(FIGURES):
-        with open(FIGURES) as f:
-            data = json.load(f)
-    data.update(figures)
-    os.makedirs(LOG_DIR, exist_ok=True)
-    with open(FIGURES, "w") as f:
-        json.dump(data, f, indent=1)
 
 
 class Shell:
@@ -101,7 +89,8 @@ def make_initrd(tmp, files, drop=()):
 def system():
     with Machine("services-default") as m:
         running, guest_ms, wall, _ = boot(m)
-        record(default_ready_guest_ms=guest_ms, default_ready_host_wall_s=round(wall, 3))
+        record_figures("services", default_ready_guest_ms=guest_ms,
+                       default_ready_host_wall_s=round(wall, 3))
         yield m, Shell(m), running
 
 
@@ -224,7 +213,8 @@ def test_svctest_passes(system):
     assert code == 0 and done.group(2) == "0" and not failures, "\n".join(failures) + "\n" + text
     bench = re.search(r"BENCH service_status_roundtrip median (\d+) ns, p99 (\d+) ns", text)
     if bench:
-        record(status_roundtrip_median_ns=int(bench.group(1)), status_roundtrip_p99_ns=int(bench.group(2)))
+        record_figures("services", status_roundtrip_median_ns=int(bench.group(1)),
+                       status_roundtrip_p99_ns=int(bench.group(2)))
     # The default system is as it was.
     assert sh.status("web-server")["state_name"] == "running"
 
@@ -320,7 +310,7 @@ def test_thousand_generated_services():
             st = sh.status("gen-0999")
             assert st["state_name"] == "running" and st["pid"] > 0
             assert st["requires"] == [r + ">=1.0" for r in requires["gen-0999"]]
-            record(generated_services=GENERATED, generated_ready_guest_ms=guest_ms,
+            record_figures("services", generated_services=GENERATED, generated_ready_guest_ms=guest_ms,
                    generated_discover_us=int(census.group(3)), generated_1000_status_calls_us=int(census.group(4)),
                    generated_ready_host_wall_s=round(wall, 3),
                    svcmgr_kib_with_1000=int(census.group(5)))  # the kernel's view: pages mapped
