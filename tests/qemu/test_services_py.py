@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from machine import Machine
-from test_python import RawRepl, record
+from machine import Machine, record_figures
+from test_python import RawRepl
 
 DEMO = ("logging", "database", "cache", "web-server")
 
@@ -66,4 +66,5 @@ def test_service_manager_restart_re_adopts_running_services(booted):
     for n in DEMO:  # re-adopted, not restarted: no second start
         assert not re.search(rb"(?:^|[\s>])%s: ready" % n.encode(), after), n
     assert b"endpoints published again" in after
-    record(svcmgr_restart_to_serving_ms=int(got.group(1)), svcmgr_restart_to_republished_ms=int(got.group(2)))
+    record_figures("python", svcmgr_restart_to_serving_ms=int(got.group(1)),
+                   svcmgr_restart_to_republished_ms=int(got.group(2)))
